@@ -1,0 +1,7 @@
+"""`python -m app ...`: see `app/interfaces/cli.py`."""
+
+import sys
+
+from app.interfaces.cli import main
+
+sys.exit(main())

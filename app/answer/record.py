@@ -1,0 +1,82 @@
+"""The one record every interface receives: an answer with its checked citations.
+
+The CLI, the web API, the Slack bot and the evals all serialise this same
+object (`Answer.to_dict`), so its JSON shape is the product's contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Sequence, TypedDict
+
+Mode = Literal["llm", "extractive"]
+
+
+class Turn(TypedDict):
+    """One message of a conversation, as chat interfaces keep it."""
+
+    role: Literal["user", "assistant"]
+    content: str
+
+
+History = Sequence[Turn]
+
+
+class QuestionError(ValueError):
+    """The question cannot be asked (empty, too long, not text). Safe to show."""
+
+
+@dataclass
+class Passage:
+    """A retrieved passage: original text for display, plus where it came from."""
+
+    id: str
+    text: str
+    source: str
+    title: str
+    date: str
+    score: float = 0.0
+
+
+@dataclass
+class Citation:
+    n: int
+    source: str
+    title: str
+    date: str
+    text: str
+    score: float
+    # Sentences of `text` the answer relies on (for highlighting); not part of the JSON contract.
+    quotes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data.pop("quotes")
+        data["score"] = round(float(self.score), 4)
+        return data
+
+
+@dataclass
+class Answer:
+    question: str
+    answer: str
+    found: bool
+    mode: Mode
+    citations: list[Citation]
+    timings_ms: dict[str, float]
+    notice: str | None = None  # e.g. "LLM failed, extractive fallback"
+
+    def to_dict(self, id: Any = None) -> dict[str, Any]:
+        """The JSON object of the CLI contract (`id` first when given)."""
+        data: dict[str, Any] = {} if id is None else {"id": id}
+        data.update(
+            question=self.question,
+            answer=self.answer,
+            found=self.found,
+            mode=self.mode,
+            citations=[c.to_dict() for c in self.citations],
+            timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
+        )
+        if self.notice:
+            data["notice"] = self.notice
+        return data

@@ -1,0 +1,140 @@
+"""Command line: `python -m app ingest|ask|serve|slack|eval`.
+
+`ask --json` and `ask --jsonl` print exactly `Answer.to_dict()`: scripts, the
+eval suite and the other interfaces rely on that shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, Sequence, TextIO
+
+from app.answer.record import Answer, QuestionError
+
+
+def _engine():
+    from app.engine import Engine
+
+    return Engine()
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    engine = _engine()
+    report = engine.ingest([Path(p) for p in args.paths] or None, prune=args.prune, progress=_stderr)
+    print(report.summary())
+    return 1 if report.errors and not report.ok_files else 0
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def format_answer(answer: Answer) -> str:
+    """The answer and its numbered sources, for a person reading a terminal."""
+    label = "LLM" if answer.mode == "llm" else "extractive: quoted from the articles, no LLM"
+    lines = [answer.answer, "", f"({label})"]
+    if answer.notice:
+        lines.append(f"! {answer.notice}")
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            head = " · ".join(part for part in (c.title, c.date, c.source) if part)
+            excerpt = c.text if len(c.text) <= 300 else c.text[:300] + "…"
+            lines += [f"[{c.n}] {head}", f"    {excerpt}"]
+    return "\n".join(lines)
+
+
+def _ask_batch(engine: Any, stdin: TextIO, stdout: TextIO) -> int:
+    """One JSON object per input line, in order; a bad line yields an error object."""
+    failures = 0
+    for lineno, line in enumerate(stdin, start=1):
+        if not line.strip():
+            continue
+        qid: Any = None
+        try:
+            item = json.loads(line)
+            if not isinstance(item, dict):
+                raise QuestionError("each line must be a JSON object with a 'question'")
+            qid = item.get("id", lineno)
+            question = item.get("question")
+            if not isinstance(question, str):
+                raise QuestionError("'question' must be a string")
+            out = engine.answer(question, item.get("history") or ()).to_dict(id=qid)
+        except json.JSONDecodeError as exc:
+            failures += 1
+            out = {"id": qid, "error": f"line {lineno}: invalid JSON ({exc.msg})"}
+        except QuestionError as exc:
+            failures += 1
+            out = {"id": qid, "error": f"line {lineno}: {exc}"}
+        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 1 if failures else 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    engine = _engine()
+    if args.jsonl:
+        engine.ensure_ready(progress=_stderr)
+        return _ask_batch(engine, sys.stdin, sys.stdout)
+    question = " ".join(args.question)
+    try:
+        engine.ensure_ready(progress=_stderr)
+        answer = engine.answer(question)
+    except QuestionError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def _delegate(module: str, argv: Sequence[str]) -> int:
+    """Hand the rest of the command line to an interface module's `main(argv)`."""
+    import importlib
+
+    return int(importlib.import_module(module).main(list(argv)) or 0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m app", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="index articles (default: the corpus folder)")
+    ingest.add_argument("paths", nargs="*", help=".txt, .md or .html files or folders")
+    ingest.add_argument("--prune", action="store_true", help="drop indexed files that are gone")
+    ingest.set_defaults(func=cmd_ingest)
+
+    ask = sub.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question", nargs="*")
+    form = ask.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_true", help="print one JSON object")
+    form.add_argument("--jsonl", action="store_true", help='read {"id", "question"} lines on stdin')
+    ask.set_defaults(func=cmd_ask)
+
+    for name, module, text in (
+        ("serve", "app.interfaces.web", "chat in the browser + HTTP API"),
+        ("slack", "app.interfaces.slack", "run the Slack bot"),
+        ("eval", "app.evaluation.runner", "run the Q&A evaluation"),
+    ):
+        delegated = sub.add_parser(name, help=text, add_help=False)
+        delegated.set_defaults(module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args, rest = parser.parse_known_args(argv)
+    if getattr(args, "module", None):
+        return _delegate(args.module, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "ask" and not args.jsonl and not args.question:
+        print("error: the question is empty", file=sys.stderr)
+        return 2
+    return args.func(args)
