@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         "https://slack.com/api/", validation_alias="SLACK_API_URL"
     )
+    slack_port: int = Field(3000, ge=1, le=65535, validation_alias="SLACK_PORT")
 
     @field_validator("openai_api_key", "openai_base_url", "chroma_host", mode="before")
     @classmethod

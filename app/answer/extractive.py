@@ -1,0 +1,105 @@
+"""Extractive answers: the sentences of the retrieved passages that answer the question.
+
+Used when no LLM is configured, and as the fallback when the LLM fails. Each
+sentence is scored by meaning (its precomputed vector against the question's,
+which also works across languages), by shared content words, and by whether it
+holds what the question asks for (a number for "how many / كم", a date for
+"when / متى"). When even the best sentence is a weak match, the answer is
+"not found" rather than a quote of noise.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.retrieve import Hit
+from app.text.arabic import content_tokens, normalize
+
+# Question cues, matched on normalised text (language knowledge, not corpus knowledge).
+_NUMBER_CUES = re.compile(r"(^|\s)(كم|بكم|عدد|نسبه|how (many|much)|what (share|percentage|proportion|number)|percent)(\s|$)")
+_DATE_CUES = re.compile(r"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|شهر)|when|what (year|date|day|month)|which (year|day|month))(\s|$)")
+_HAS_NUMBER = re.compile(r"\d")
+_HAS_DATE = re.compile(
+    r"\b(19|20)\d{2}\b|\d{1,2}[/.-]\d{1,2}|"
+    r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
+    r"السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|اليوم|امس)"
+)
+
+LEXICAL_WEIGHT = 0.35
+TYPE_BONUS = 0.04
+RANK_WEIGHT = 0.02
+SECOND_SENTENCE_MARGIN = 0.02
+MIN_DENSE = 0.80  # below this cosine the best sentence is not about the question
+MIN_LEXICAL = 0.5  # ...unless it shares at least half the question's content words
+
+
+@dataclass
+class Choice:
+    hit_index: int  # 0-based index into the hits
+    sentence: str
+    score: float
+    dense: float
+    lexical: float
+
+
+def expected_type(question: str) -> str | None:
+    norm = normalize(question)
+    if _NUMBER_CUES.search(norm):
+        return "number"
+    if _DATE_CUES.search(norm):
+        return "date"
+    return None
+
+
+def score_sentences(
+    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], vectors: list[np.ndarray]
+) -> list[Choice]:
+    """Every sentence of every hit, best first.
+
+    `question` is what the person asked (its cue decides the expected type);
+    `query` is what was searched (a follow-up carries its predecessor's words).
+    """
+    wanted = set(content_tokens(query))
+    kind = expected_type(question)
+    choices: list[Choice] = []
+    for index, (hit, matrix) in enumerate(zip(hits, vectors)):
+        dense_scores = matrix @ query_vector if len(matrix) else np.zeros(0)
+        for (start, end), dense in zip(hit.passage.sentences, dense_scores):
+            sentence = hit.passage.text[start:end]
+            lexical = len(wanted & set(content_tokens(sentence))) / len(wanted) if wanted else 0.0
+            score = float(dense) + LEXICAL_WEIGHT * lexical + RANK_WEIGHT / (index + 1)
+            norm = normalize(sentence)
+            if (kind == "number" and _HAS_NUMBER.search(norm)) or (kind == "date" and _HAS_DATE.search(norm)):
+                score += TYPE_BONUS
+            choices.append(Choice(index, sentence, score, float(dense), lexical))
+    return sorted(choices, key=lambda c: c.score, reverse=True)
+
+
+def is_answerable(best: Choice) -> bool:
+    return best.dense >= MIN_DENSE or best.lexical >= MIN_LEXICAL
+
+
+def compose(
+    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], vectors: list[np.ndarray]
+) -> tuple[str, dict[int, list[str]]] | None:
+    """The answer text with `[n]` markers (n = hit index + 1) and the quoted sentences per hit.
+
+    None when nothing retrieved answers the question.
+    """
+    ranked = score_sentences(question, query, query_vector, hits, vectors)
+    if not ranked or not is_answerable(ranked[0]):
+        return None
+    chosen = [ranked[0]]
+    for other in ranked[1:4]:
+        if other.score >= ranked[0].score - SECOND_SENTENCE_MARGIN and other.sentence != ranked[0].sentence:
+            chosen.append(other)
+            break
+    quotes: dict[int, list[str]] = {}
+    parts = []
+    for choice in chosen:
+        quotes.setdefault(choice.hit_index + 1, []).append(choice.sentence)
+        parts.append(f"{choice.sentence} [{choice.hit_index + 1}]")
+    return " ".join(parts), quotes

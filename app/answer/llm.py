@@ -1,0 +1,73 @@
+"""LLM answers through llama-index's response synthesizer and any OpenAI-compatible server.
+
+The passages go in numbered `[n]`; the prompt (`prompts/answer.txt`) asks for
+the question's language and a marker after every claim. What comes back is
+checked by `citations.resolve_citations`, never trusted as is.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from llama_index.core import get_response_synthesizer
+from llama_index.core.prompts import PromptTemplate
+from llama_index.core.schema import NodeWithScore, TextNode
+from llama_index.llms.openai_like import OpenAILike
+
+from app.answer.prompts import NOT_FOUND_TOKEN, message, template
+from app.answer.record import History
+from app.config import Settings
+from app.retrieve import Hit
+
+CONTEXT_WINDOW = 16_000
+
+
+class LLMAnswerer:
+    def __init__(self, settings: Settings) -> None:
+        self.model = settings.llm_model
+        self.llm = OpenAILike(
+            model=settings.llm_model,
+            api_key=settings.openai_api_key,
+            api_base=settings.openai_base_url or "https://api.openai.com/v1",
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_retries,
+            temperature=settings.llm_temperature,
+            is_chat_model=True,
+            context_window=CONTEXT_WINDOW,
+        )
+
+    def _synthesizer(self, language: str, streaming: bool):
+        prompt = PromptTemplate(template("answer")).partial_format(
+            language=message("language_names", language), not_found=NOT_FOUND_TOKEN
+        )
+        return get_response_synthesizer(
+            llm=self.llm, text_qa_template=prompt, response_mode="compact", streaming=streaming
+        )
+
+    @staticmethod
+    def _nodes(hits: list[Hit]) -> list[NodeWithScore]:
+        nodes = []
+        for n, hit in enumerate(hits, start=1):
+            p = hit.passage
+            heading = " · ".join(x for x in (p.title, p.date) if x)
+            text = f"[{n}] {heading}\n{p.text}" if heading else f"[{n}]\n{p.text}"
+            nodes.append(NodeWithScore(node=TextNode(text=text, id_=p.id), score=hit.score))
+        return nodes
+
+    def answer(self, question: str, hits: list[Hit], language: str) -> str:
+        response = self._synthesizer(language, streaming=False).synthesize(question, nodes=self._nodes(hits))
+        return str(response.response or "")
+
+    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str]:
+        response = self._synthesizer(language, streaming=True).synthesize(question, nodes=self._nodes(hits))
+        yield from response.response_gen
+
+    def condense(self, question: str, history: History) -> str:
+        """A follow-up rewritten as a standalone question (the conversation gives it its subject)."""
+        turns = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])
+        rewritten = self.llm.complete(template("condense").format(chat_history=turns, question=question)).text
+        return rewritten.strip() or question
+
+
+def is_refusal(text: str) -> bool:
+    return NOT_FOUND_TOKEN.strip("[]") in text

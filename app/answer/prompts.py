@@ -1,0 +1,26 @@
+"""Prompt templates and user-facing wording, loaded from `prompts/`."""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+
+from app.config import PROMPTS_DIR
+
+NOT_FOUND_TOKEN = "[[NOT_FOUND]]"
+
+
+@lru_cache(maxsize=None)
+def template(name: str) -> str:
+    return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def _messages() -> dict[str, dict[str, str]]:
+    return json.loads((PROMPTS_DIR / "messages.json").read_text(encoding="utf-8"))
+
+
+def message(key: str, language: str) -> str:
+    """A fixed message in the question's language (English when it has no translation)."""
+    texts = _messages()[key]
+    return texts.get(language, texts["en"])

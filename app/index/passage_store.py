@@ -1,0 +1,136 @@
+"""The local record of what is indexed: passages, their sentences and vectors, and files.
+
+Chroma holds passage vectors for dense search (embedded or on a server); this
+store keeps what the rest of the engine needs next to it: the original passage
+text and metadata, sentence offsets and sentence vectors (the extractive
+answerer scores sentences without embedding anything at question time), the
+lexical index, and a manifest of ingested files with their content hashes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.index.lexical import LexicalIndex
+from app.text.arabic import content_tokens
+
+Span = tuple[int, int]
+
+
+@dataclass
+class StoredPassage:
+    id: str
+    source: str
+    title: str
+    date: str
+    language: str
+    chunk: int
+    text: str
+    sentences: list[Span]
+    tokens: list[str] = field(default_factory=list)  # lexical tokens of title + text
+
+
+@dataclass
+class FileEntry:
+    sha: str
+    path: str
+    ids: list[str]
+
+
+class PassageStore:
+    def __init__(self, folder: Path, dim: int) -> None:
+        self.folder = folder
+        self.dim = dim
+        self.passages: dict[str, StoredPassage] = {}
+        self.vectors: dict[str, np.ndarray] = {}  # passage id -> (n_sentences, dim)
+        self.files: dict[str, FileEntry] = {}
+        self.lexical = LexicalIndex([], None)
+        self._dirty = False
+
+    # -- reading -----------------------------------------------------------
+    @classmethod
+    def open(cls, folder: Path, dim: int) -> "PassageStore":
+        store = cls(folder, dim)
+        manifest = folder / "manifest.json"
+        if not manifest.exists():
+            return store
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        store.files = {name: FileEntry(**entry) for name, entry in data["files"].items()}
+        with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                raw = json.loads(line)
+                raw["sentences"] = [tuple(s) for s in raw["sentences"]]
+                passage = StoredPassage(**raw)
+                store.passages[passage.id] = passage
+        matrix = np.load(folder / "sentence_vectors.npy") if store.passages else np.zeros((0, dim), np.float32)
+        row = 0
+        for passage in store.passages.values():
+            n = len(passage.sentences)
+            store.vectors[passage.id] = matrix[row : row + n]
+            row += n
+        lexical = LexicalIndex.load(folder / "bm25")
+        consistent = lexical is not None and set(lexical.ids) == set(store.passages)
+        store.lexical = lexical if consistent else store._build_lexical()
+        return store
+
+    def __len__(self) -> int:
+        return len(self.passages)
+
+    def get(self, ids: list[str]) -> list[StoredPassage]:
+        return [self.passages[i] for i in ids if i in self.passages]
+
+    # -- writing -----------------------------------------------------------
+    def put_file(self, source: str, entry: FileEntry, passages: list[StoredPassage], vectors: list[np.ndarray]) -> list[str]:
+        """Replace everything of `source` with these passages; returns the ids it dropped."""
+        dropped = self.drop_file(source)
+        for passage, matrix in zip(passages, vectors):
+            passage.tokens = content_tokens(f"{passage.title}\n{passage.text}")
+            self.passages[passage.id] = passage
+            self.vectors[passage.id] = matrix.astype(np.float32)
+        self.files[source] = entry
+        self._dirty = True
+        return dropped
+
+    def drop_file(self, source: str) -> list[str]:
+        entry = self.files.pop(source, None)
+        if entry is None:
+            return []
+        for pid in entry.ids:
+            self.passages.pop(pid, None)
+            self.vectors.pop(pid, None)
+        self._dirty = True
+        return entry.ids
+
+    def commit(self) -> None:
+        """Rebuild the lexical index and persist; the manifest goes last so a crash leaves the old state."""
+        if not self._dirty:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.lexical = self._build_lexical()
+        self.lexical.save(self.folder / "bm25")
+        _atomic_write(self.folder / "passages.jsonl", "".join(
+            json.dumps(asdict(p), ensure_ascii=False) + "\n" for p in self.passages.values()
+        ))
+        rows = [self.vectors[pid] for pid in self.passages]
+        matrix = np.concatenate(rows) if rows else np.zeros((0, self.dim), np.float32)
+        tmp = self.folder / "sentence_vectors.tmp.npy"
+        np.save(tmp, matrix)
+        os.replace(tmp, self.folder / "sentence_vectors.npy")
+        manifest = {"dim": self.dim, "files": {k: asdict(v) for k, v in self.files.items()}}
+        _atomic_write(self.folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1))
+        self._dirty = False
+
+    def _build_lexical(self) -> LexicalIndex:
+        ids = list(self.passages)
+        return LexicalIndex.build(ids, [self.passages[i].tokens for i in ids])
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,214 @@
+"""An `Answer` as a Slack message: Block Kit blocks plus the plain fallback text.
+
+Slack rejects a whole message when one limit is broken (a section over 3,000
+characters, more than 50 blocks, a button value over 2,000), so every piece of
+text here is cut to its limit on whole words: an Arabic word is never split,
+nor a `[n]` marker separated from the word it cites.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Any, Callable, Mapping
+
+from app.answer.record import Answer, Citation
+from app.config import PROMPTS_DIR
+
+SECTION_LIMIT = 3000  # characters in one section's text
+MAX_BLOCKS = 50  # blocks in one message
+BUTTON_VALUE_LIMIT = 2000
+ANSWER_CHARS = 9000  # longer answers are cut (Slack folds long messages anyway)
+TITLE_CHARS = 120
+EXCERPT_CHARS = 220
+
+FEEDBACK_BLOCK_ID = "newsqa_feedback"
+FEEDBACK_UP = "feedback_up"
+FEEDBACK_DOWN = "feedback_down"
+
+Words = Mapping[str, str]
+Block = dict[str, Any]
+
+_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+# Break at whitespace, except the space that ties a `[n]` marker to its word.
+_BREAK = re.compile(r"(\s+(?!\[\d+\]))")
+_SLACK_REF = re.compile(r"<([^<>]*)>")
+
+
+@lru_cache(maxsize=1)
+def _messages() -> dict[str, dict[str, str]]:
+    with (PROMPTS_DIR / "slack_messages.json").open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def words_for(text: str) -> Words:
+    """The bot's fixed wording in the language of `text` (Arabic unless it has no Arabic letter)."""
+    language = "ar" if _ARABIC.search(text) or not text.strip() else "en"
+    return _messages()[language]
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as control characters."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _escaped_len(text: str) -> int:
+    return len(escape(text))
+
+
+def _hard_cut(text: str, limit: int) -> int:
+    """An index ≤ limit that does not strand a combining mark (Arabic harakat) from its letter."""
+    cut = limit
+    while 0 < cut < len(text) and unicodedata.combining(text[cut]):
+        cut -= 1
+    return cut or limit
+
+
+def cut_words(text: str, limit: int, ellipsis: str = "…") -> str:
+    """`text` shortened to at most `limit` characters, ending on a whole word plus `ellipsis`."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    room = limit - len(ellipsis)
+    breaks = [m.start() for m in _BREAK.finditer(text, 0, room + 1)]
+    cut = breaks[-1] if breaks and breaks[-1] >= room // 2 else _hard_cut(text, room)
+    return text[:cut].rstrip() + ellipsis
+
+
+def split_words(text: str, limit: int, measure: Callable[[str], int] = len) -> list[str]:
+    """`text` in pieces of at most `limit` (as `measure` counts), split between words."""
+    pieces: list[str] = []
+    current, size = "", 0
+    tokens = _BREAK.split(text.strip())
+    for word, gap in zip(tokens[::2], tokens[1::2] + [""]):
+        while measure(word) > limit:  # a "word" longer than a whole piece: cut it
+            if current:
+                pieces.append(current)
+                current, size = "", 0
+            cut = _hard_cut(word, limit)
+            while measure(word[:cut]) > limit:
+                cut = _hard_cut(word, cut - 1)
+            pieces.append(word[:cut])
+            word = word[cut:]
+        if current and size + measure(word) > limit:
+            pieces.append(current.rstrip())
+            current, size = "", 0
+        current += word + gap
+        size += measure(word + gap)
+    if current.strip():
+        pieces.append(current.rstrip())
+    return pieces
+
+
+def from_slack(text: str, bot_user_id: str | None = None) -> str:
+    """Slack message text as plain text: the bot's own mention dropped, links and names readable."""
+
+    def readable(match: re.Match[str]) -> str:
+        target, _, label = match.group(1).partition("|")
+        if target.startswith("@"):
+            return "" if target[1:] == bot_user_id else "@" + (label or target[1:])
+        if target.startswith("#"):
+            return "#" + (label or target[1:])
+        if target.startswith("!"):
+            return "@" + (label or target[1:].split("^")[0])
+        return label or target
+
+    plain = _SLACK_REF.sub(readable, text)
+    plain = plain.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return re.sub(r"[ \t]+", " ", plain).strip()
+
+
+def _mrkdwn(text: str) -> Block:
+    return {"type": "mrkdwn", "text": text}
+
+
+def _section(text: str) -> Block:
+    return {"type": "section", "text": _mrkdwn(text)}
+
+
+def _context(*texts: str) -> Block:
+    return {"type": "context", "elements": [_mrkdwn(t) for t in texts]}
+
+
+def answer_text(answer: Answer, words: Words) -> str:
+    """The plain message text: notifications, search and thread history read this, not the blocks."""
+    return cut_words(answer.answer, ANSWER_CHARS) or words["not_covered"]
+
+
+def _source_block(citation: Citation) -> Block:
+    title = escape(cut_words(citation.title or citation.source, TITLE_CHARS))
+    meta = " · ".join(part for part in (escape(citation.date), f"`{citation.source.replace('`', '')}`") if part)
+    passage = citation.quotes[0] if citation.quotes else citation.text
+    excerpt = escape(cut_words(" ".join(passage.split()), EXCERPT_CHARS))
+    return _context(f"*[{citation.n}] {title}*\n{meta}\n{excerpt}")
+
+
+def _source_blocks(citations: list[Citation], words: Words, room: int) -> list[Block]:
+    """A heading and one compact block per source, within `room` blocks."""
+    if not citations or room < 2:
+        return []
+    shown = citations if len(citations) + 1 <= room else citations[: room - 2]
+    blocks = [_context(words["sources"])] + [_source_block(c) for c in shown]
+    if len(shown) < len(citations):
+        blocks.append(_context(escape(words["more_sources"].format(count=len(citations) - len(shown)))))
+    return blocks
+
+
+def feedback_value(key: str, question: str, answer: Answer) -> str:
+    """The button payload: a key to the remembered answer, plus enough to record a vote without it."""
+    data: dict[str, Any] = {"k": key, "m": answer.mode, "f": answer.found, "q": question}
+    value = json.dumps(data, ensure_ascii=False)
+    while len(value) > BUTTON_VALUE_LIMIT:
+        data["q"] = cut_words(data["q"], len(data["q"]) - (len(value) - BUTTON_VALUE_LIMIT) - 1)
+        value = json.dumps(data, ensure_ascii=False)
+    return value
+
+
+def read_feedback_value(value: str) -> dict[str, Any]:
+    """The inverse of `feedback_value`; raises ValueError on anything else."""
+    data = json.loads(value)
+    if not isinstance(data, dict) or not isinstance(data.get("k"), str):
+        raise ValueError("not a newsqa feedback button value")
+    return data
+
+
+def _feedback_block(value: str, words: Words) -> Block:
+    def button(emoji: str, action_id: str, label: str) -> Block:
+        return {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": emoji, "emoji": True},
+            "value": value,
+            "accessibility_label": label,
+        }
+
+    return {
+        "type": "actions",
+        "block_id": FEEDBACK_BLOCK_ID,
+        "elements": [
+            button("👍", FEEDBACK_UP, words["helpful"]),
+            button("👎", FEEDBACK_DOWN, words["not_helpful"]),
+        ],
+    }
+
+
+def answer_blocks(answer: Answer, words: Words, feedback: str | None = None) -> list[Block]:
+    """The answer with its `[n]` markers, a mode label, the sources, then 👍/👎 (when `feedback`)."""
+    pieces = split_words(answer_text(answer, words), SECTION_LIMIT, _escaped_len)
+    blocks = [_section(escape(piece)) for piece in pieces]
+    notes = [words[answer.mode]]
+    if not answer.found and answer.answer.strip():
+        notes.insert(0, words["not_covered"])
+    if answer.notice:
+        notes.append("⚠️ " + escape(cut_words(answer.notice, SECTION_LIMIT)))
+    blocks.append(_context(*notes))
+    tail = [_feedback_block(feedback, words)] if feedback else []
+    blocks += _source_blocks(answer.citations, words, MAX_BLOCKS - len(blocks) - len(tail))
+    return blocks + tail
+
+
+def is_answer_message(message: Mapping[str, Any]) -> bool:
+    """True for a message this bot posted as an answer (placeholders and apologies have no 👍/👎)."""
+    return any(block.get("block_id") == FEEDBACK_BLOCK_ID for block in message.get("blocks") or ())

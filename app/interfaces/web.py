@@ -1,0 +1,150 @@
+"""`python -m app serve`: the chat page and the HTTP API on one FastAPI server.
+
+The server answers at once, even on a first run: the index builds in a
+background thread while the page shows its progress and `/healthz` says
+"not ready", instead of the browser waiting on a frozen connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import threading
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, AsyncIterator, Sequence
+
+from app.config import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+
+class Service:
+    """The engine plus whether its index is ready, shared by the API and the page."""
+
+    def __init__(self, settings: Settings, engine: Any) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.progress = "waiting to start"
+        self.error: str | None = None
+        self._ready = threading.Event()
+        self._started = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self._ready.is_set()
+
+    def _note(self, message: str) -> None:
+        self.progress = message
+        print(f"[index] {message}", file=sys.stderr, flush=True)
+
+    def warm_up(self) -> None:
+        """Build the index if needed (blocking); failures are kept for the page to show."""
+        try:
+            self._note("checking the index")
+            self.engine.ensure_ready(progress=self._note)
+        except Exception as exc:  # shown on the page and /healthz rather than killing the server
+            log.exception("index build failed")
+            self.error = f"{type(exc).__name__}: {exc}"
+            self._note(f"failed: {self.error}")
+            return
+        self._ready.set()
+        self._note("ready")
+
+    def start(self) -> None:
+        """Start `warm_up` in the background once; later calls do nothing."""
+        with self._started:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self.warm_up, name="index-warmup", daemon=True)
+                self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout)
+
+    def status(self) -> dict[str, Any]:
+        """Readiness, and the index size and answer mode once ready."""
+        if not self.ready:
+            data: dict[str, Any] = {"ready": False, "progress": self.progress}
+            if self.error:
+                data["error"] = self.error
+            return data
+        return {"ready": True, **self.engine.stats()}
+
+
+def create_app(settings: Settings, engine: Any = None):
+    """The FastAPI app: `/api/ask`, `/healthz`, `/docs`, and the chat page at `/`.
+
+    The index warm-up starts with the app (its lifespan), so a test client or
+    uvicorn gets a responsive server straight away.
+    """
+    import gradio as gr
+    from fastapi import FastAPI
+
+    from app.interfaces.web_api import build_router
+    from app.interfaces.web_ui import CSS_FILE, build_ui, theme
+
+    if engine is None:
+        from app.engine import Engine
+
+        engine = Engine(settings)
+    service = Service(settings, engine)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        service.start()
+        yield
+
+    app = FastAPI(
+        title="newsqa",
+        description="Cited answers over Arabic news articles. The chat page is at `/`.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.include_router(build_router(service))
+    demo = build_ui(service)
+    return gr.mount_gradio_app(
+        app,
+        demo,
+        path="/",
+        theme=theme(),
+        css_paths=[CSS_FILE],
+        max_file_size=settings.max_upload_bytes,
+        footer_links=["api"],
+        run_history=False,
+        ssr_mode=False,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m app serve", description="Chat in the browser and the HTTP API."
+    )
+    parser.add_argument("--host", help="address to listen on (default: NEWSQA_HOST)")
+    parser.add_argument("--port", type=int, help="port (default: NEWSQA_PORT)")
+    parser.add_argument("--corpus", type=Path, help="articles folder (default: NEWSQA_CORPUS_DIR)")
+    parser.add_argument("--index", type=Path, help="index folder (default: NEWSQA_INDEX_DIR)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until interrupted; the index builds in the background on a first run."""
+    import uvicorn
+
+    args = build_parser().parse_args(list(argv or []))
+    overrides = {
+        key: value
+        for key, value in (
+            ("host", args.host),
+            ("port", args.port),
+            ("corpus_dir", args.corpus),
+            ("index_dir", args.index),
+        )
+        if value is not None
+    }
+    settings = get_settings().model_copy(update=overrides)
+    app = create_app(settings)
+    print(f"newsqa: open http://{settings.host}:{settings.port}/ (API docs at /docs)", file=sys.stderr, flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    return 0

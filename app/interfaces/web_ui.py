@@ -1,0 +1,375 @@
+"""The chat page (Gradio Blocks) and the HTML it shows for answers and sources.
+
+Everything that came from an article, a question or a file name is escaped
+here before it becomes HTML, including the characters Markdown and LaTeX would
+act on, so an uploaded article cannot inject a tag, an event handler or a
+`javascript:` link. Each block gets its own direction from its first strong
+character, so Arabic reads right-to-left and English left-to-right side by side.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import unicodedata
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator, Literal
+
+import gradio as gr
+
+from app.answer.record import Answer, Citation, QuestionError
+from app.config import PROMPTS_DIR
+from app.feedback import record_feedback
+from app.uploads import ALLOWED_SUFFIXES, add_articles
+
+if TYPE_CHECKING:
+    from app.interfaces.web import Service
+
+log = logging.getLogger(__name__)
+
+Lang = Literal["ar", "en"]
+Direction = Literal["rtl", "ltr"]
+CSS_FILE = Path(__file__).parent / "static" / "web.css"
+FONTS = ["Noto Naskh Arabic", "Amiri", "Segoe UI", "Tahoma", "sans-serif"]  # local fonts only
+
+# `&<>"'` for HTML, the rest so Markdown, GFM and LaTeX see nothing to act on.
+_ESCAPES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'[]()*_`~#|$\\!{}:="})
+_REFS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+@lru_cache(maxsize=1)
+def labels() -> dict[str, dict[str, str]]:
+    with (PROMPTS_DIR / "ui_labels.json").open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    return {lang: data[lang] for lang in ("ar", "en")}
+
+
+@lru_cache(maxsize=1)
+def examples() -> dict[str, list[str]]:
+    with (PROMPTS_DIR / "examples.json").open(encoding="utf-8") as handle:
+        data = json.load(handle)
+    return {lang: data[lang] for lang in ("ar", "en")}
+
+
+def text_direction(text: str) -> Direction:
+    """The direction of the first strong character (the HTML `dir=auto` rule), LTR if none."""
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
+def language_of(text: str) -> Lang:
+    return "ar" if text_direction(text) == "rtl" else "en"
+
+
+def esc(text: str) -> str:
+    """Text made inert for HTML, Markdown and LaTeX; line breaks kept as `<br>`."""
+    return "<br>".join(line.translate(_ESCAPES) for line in text.split("\n"))
+
+
+def _paragraphs(text: str, refs: dict[int, str] | None = None) -> str:
+    """One `<p>` per line with its own direction; `[n]` become links when `refs` has n."""
+    out = []
+    for line in text.split("\n"):
+        if line.strip():
+            out.append(f'<p dir="{text_direction(line)}">{_linked(line, refs or {})}</p>')
+    return "".join(out)
+
+
+def _linked(line: str, refs: dict[int, str]) -> str:
+    pieces, last = [], 0
+    for match in _REFS.finditer(line):
+        numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
+        if not all(n in refs for n in numbers):
+            continue
+        pieces.append(esc(line[last : match.start()]))
+        pieces.append("".join(f'<a class="nqa-ref" href="#{refs[n]}">{esc(f"[{n}]")}</a>' for n in numbers))
+        last = match.end()
+    pieces.append(esc(line[last:]))
+    return "".join(pieces)
+
+
+def quote_spans(text: str, quotes: list[str]) -> list[tuple[int, int]]:
+    """Where the quoted sentences sit in `text` (whitespace-insensitive), merged and sorted."""
+    spans = []
+    for quote in quotes:
+        words = quote.split()
+        if words:
+            match = re.search(r"\s+".join(map(re.escape, words)), text)
+            if match:
+                spans.append(match.span())
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def highlight(text: str, quotes: list[str]) -> str:
+    """The escaped passage with the quoted sentences in `<mark>`."""
+    pieces, last = [], 0
+    for start, end in quote_spans(text, quotes):
+        pieces += [esc(text[last:start]), f"<mark>{esc(text[start:end])}</mark>"]
+        last = end
+    pieces.append(esc(text[last:]))
+    return "".join(pieces)
+
+
+def _bdi(text: str, cls: str) -> str:
+    return f'<bdi class="{cls}">{esc(text)}</bdi>' if text else ""
+
+
+def render_card(citation: Citation, anchor: str) -> str:
+    head = " · ".join(
+        part
+        for part in (_bdi(citation.date, "nqa-date"), _bdi(citation.source, "nqa-file"))
+        if part
+    )
+    return (
+        f'<div class="nqa-card" id="{anchor}" dir="{text_direction(citation.text)}">'
+        f'<div class="nqa-card-head" dir="{text_direction(citation.title or citation.text)}">'
+        f'<span class="nqa-n">{esc(f"[{citation.n}]")}</span> '
+        f'<b>{_bdi(citation.title, "nqa-title")}</b> <span class="nqa-meta">{head}</span></div>'
+        f'<div class="nqa-passage">{highlight(citation.text, citation.quotes)}</div></div>'
+    )
+
+
+def render_answer(answer: Answer, model: str | None = None) -> str:
+    """An answer with `[n]` links to numbered source cards, labelled in the question's language."""
+    text = labels()[language_of(answer.question)]
+    key = uuid.uuid4().hex[:8]  # anchors unique across the conversation
+    refs = {c.n: f"nqa-{key}-{c.n}" for c in answer.citations}
+    parts = [f'<div class="nqa-answer" dir="{text_direction(answer.answer)}">']
+    if not answer.found:
+        parts.append(f'<div class="nqa-notfound">{esc(text["not_found"])}</div>')
+    parts.append(f'<div class="nqa-text">{_paragraphs(answer.answer, refs)}</div>')
+    mode = text["answer_llm"].format(model=model or "LLM") if answer.mode == "llm" else text["answer_extractive"]
+    parts.append(f'<div class="nqa-mode">{esc(mode)}</div>')
+    if answer.notice:
+        parts.append(f'<div class="nqa-notice">{esc(answer.notice)}</div>')
+    if answer.citations:
+        heading = text["sources"] if answer.found else text["closest"]
+        parts.append(f'<div class="nqa-sources"><div class="nqa-sources-h">{esc(heading)}</div>')
+        parts += [render_card(c, refs[c.n]) for c in answer.citations]
+        parts.append("</div>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def render_text(text: str, cls: str) -> str:
+    """A plain message (question, partial answer, notice) in its own direction."""
+    return f'<div class="{cls}" dir="{text_direction(text)}">{_paragraphs(text)}</div>'
+
+
+def render_status(status: dict[str, Any], lang: Lang) -> str:
+    text = labels()[lang]
+    if status["ready"]:
+        mode = (
+            text["mode_llm"].format(model=status.get("model") or "?")
+            if status["mode"] == "llm"
+            else text["mode_extractive"]
+        )
+        line, state = text["status_ready"].format(mode=mode, articles=status["articles"], passages=status["passages"]), "ready"
+    elif status.get("error"):
+        line, state = text["status_failed"].format(error=status["error"]), "failed"
+    else:
+        line, state = text["status_building"].format(progress=status["progress"]), "building"
+    return f'<div class="nqa-status nqa-{state}" dir="{text_direction(line)}">{esc(line)}</div>'
+
+
+def render_upload(outcome: Any, lang: Lang) -> str:
+    text = labels()[lang]
+    lines = []
+    if outcome.added:
+        lines.append(text["upload_added"].format(names=", ".join(outcome.added)))
+    if outcome.unchanged:
+        lines.append(text["upload_unchanged"].format(names=", ".join(outcome.unchanged)))
+    if outcome.rejected:
+        lines.append(text["upload_rejected"])
+        lines += [f"• {reason}" for _, reason in outcome.rejected]
+    state = "failed" if outcome.rejected else "ready"
+    return f'<div class="nqa-upload-result nqa-{state}">{_paragraphs(chr(10).join(lines))}</div>'
+
+
+def theme() -> gr.themes.Base:
+    return gr.themes.Default(font=FONTS, font_mono=["DejaVu Sans Mono", "Consolas", "monospace"])
+
+
+def _size(n: int) -> str:
+    return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{n / 1000:.0f} KB"
+
+
+def build_ui(service: Service) -> gr.Blocks:
+    """The page: status line, chat, examples, upload, language switch, thumbs up/down."""
+    settings = service.settings
+    first = labels()["en"]
+
+    def respond(message: str, chat: list, turns: list, answers: dict, lang: Lang) -> Iterator[tuple]:
+        if not message.strip():
+            return
+        if not service.ready:
+            raise gr.Error(labels()[lang]["not_ready"])
+        before = list(chat)
+        chat = before + [
+            {"role": "user", "content": render_text(message, "nqa-q")},
+            {"role": "assistant", "content": render_text(labels()[language_of(message)]["thinking"], "nqa-pending")},
+        ]
+        yield chat, "", turns, answers
+        partial, final = "", None
+        try:
+            for item in service.engine.stream(message, turns):
+                if isinstance(item, Answer):
+                    final = item
+                    break
+                partial += item
+                chat[-1] = {"role": "assistant", "content": render_text(partial, "nqa-answer nqa-streaming")}
+                yield chat, gr.skip(), turns, answers
+        except QuestionError as exc:  # nothing lost: the question goes back in the box
+            gr.Warning(str(exc))
+            yield before, message, turns, answers
+            return
+        except Exception as exc:
+            log.exception("answering failed")
+            error = labels()[language_of(message)]["error"].format(error=f"{type(exc).__name__}: {exc}")
+            chat[-1] = {"role": "assistant", "content": render_text(error, "nqa-error")}
+            yield chat, message, turns, answers
+            return
+        if final is None:
+            return
+        chat[-1] = {"role": "assistant", "content": render_answer(final, settings.llm_model)}
+        turns = turns + [{"role": "user", "content": message}, {"role": "assistant", "content": final.answer}]
+        answers = {**answers, str(len(chat) - 1): final.to_dict()}
+        yield chat, gr.skip(), turns, answers
+
+    def vote(answers: dict, lang: Lang, data: gr.LikeData) -> None:
+        record = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
+        if record is None or data.liked not in (True, False):
+            return
+        record_feedback(
+            settings.feedback_file,
+            question=record["question"],
+            answer=record,
+            rating="up" if data.liked else "down",
+            channel="web",
+        )
+        gr.Info(labels()[lang]["feedback_thanks"])
+
+    def upload(files: list[str] | None, lang: Lang) -> tuple:
+        if not files:
+            return render_text(labels()[lang]["upload_none"], "nqa-upload-result nqa-failed"), gr.skip(), gr.skip()
+        if not service.ready:
+            raise gr.Error(labels()[lang]["not_ready"])
+        outcome = add_articles(
+            settings.corpus_dir,
+            service.engine,
+            [(Path(f).name, Path(f)) for f in files],
+            settings.max_upload_bytes,
+        )
+        return render_upload(outcome, lang), None, render_status(service.status(), lang)
+
+    def refresh(lang: Lang) -> tuple:
+        return render_status(service.status(), lang), gr.Timer(active=not service.ready)
+
+    def relabel(lang: Lang) -> tuple:
+        text = labels()[lang]
+        return (
+            f'<div class="nqa-head" dir="{text_direction(text["title"])}"><h1>{esc(text["title"])}</h1>'
+            f"<p>{esc(text['subtitle'])}</p></div>",
+            render_status(service.status(), lang),
+            gr.Chatbot(label=text["chat_label"], placeholder=esc(text["chat_placeholder"])),
+            gr.Textbox(label=text["question_label"], placeholder=text["question_placeholder"]),
+            gr.Button(value=text["send"]),
+            gr.Button(value=text["new_chat"]),
+            gr.Accordion(label=text["upload_title"]),
+            esc(text["upload_help"].format(limit=_size(settings.max_upload_bytes))),
+            gr.File(label=text["upload_files"]),
+            gr.Button(value=text["upload_button"]),
+            gr.Dataset(label=text["examples"]),
+        )
+
+    def browser_language(request: gr.Request) -> Lang:
+        accept = (request.headers.get("accept-language") or "") if request else ""
+        return "ar" if accept.strip().lower().startswith("ar") else "en"
+
+    with gr.Blocks(title="newsqa", analytics_enabled=False) as demo:
+        with gr.Row(elem_classes="nqa-top"):
+            header = gr.HTML(elem_id="nqa-header")
+            lang = gr.Radio(
+                choices=[(labels()[c]["language_name"], c) for c in ("ar", "en")],
+                value="en",
+                show_label=False,
+                container=False,
+                elem_id="nqa-lang",
+                scale=0,
+                min_width=200,
+            )
+        status = gr.HTML(elem_id="nqa-status")
+        with gr.Row():
+            with gr.Column(scale=3):
+                chatbot = gr.Chatbot(
+                    elem_id="nqa-chat",
+                    height=600,
+                    layout="panel",
+                    latex_delimiters=[],
+                    buttons=[],
+                    sanitize_html=True,
+                )
+                with gr.Row():
+                    question = gr.Textbox(elem_id="nqa-question", scale=8, lines=1, max_lines=6, autofocus=True)
+                    send = gr.Button(variant="primary", elem_id="nqa-send", scale=1, min_width=90)
+                new_chat = gr.Button(size="sm", elem_id="nqa-new")
+            with gr.Column(scale=1, min_width=260):
+                sample = gr.Examples(
+                    examples=[[q] for q in examples()["ar"] + examples()["en"]],
+                    inputs=[question],
+                    label=first["examples"],
+                    examples_per_page=20,
+                )
+                with gr.Accordion(open=False, elem_id="nqa-upload-box") as upload_box:
+                    upload_help = gr.Markdown()
+                    files = gr.File(
+                        file_count="multiple",
+                        file_types=list(ALLOWED_SUFFIXES),
+                        type="filepath",
+                        elem_id="nqa-upload",
+                    )
+                    upload_btn = gr.Button(elem_id="nqa-upload-btn")
+                    upload_result = gr.HTML(elem_id="nqa-upload-result")
+        turns = gr.State([])  # plain {"role", "content"} text for the engine's follow-ups
+        answers = gr.State({})  # chat message index -> Answer.to_dict(), for feedback
+        timer = gr.Timer(1.0)
+
+        gr.on(
+            [question.submit, send.click],
+            respond,
+            inputs=[question, chatbot, turns, answers, lang],
+            outputs=[chatbot, question, turns, answers],
+            concurrency_id="answer",
+        )
+        gr.on(
+            [new_chat.click, chatbot.clear],
+            lambda: ([], [], {}),
+            outputs=[chatbot, turns, answers],
+            concurrency_limit=None,
+        )
+        chatbot.like(vote, inputs=[answers, lang], concurrency_limit=None)
+        upload_btn.click(upload, inputs=[files, lang], outputs=[upload_result, files, status], concurrency_limit=1)
+        timer.tick(refresh, inputs=[lang], outputs=[status, timer], concurrency_limit=None)
+        labelled = [header, status, chatbot, question, send, new_chat, upload_box, upload_help, files, upload_btn, sample.dataset]
+        lang.input(relabel, inputs=[lang], outputs=labelled, concurrency_limit=None)
+        demo.load(
+            lambda request: (lang := browser_language(request), *relabel(lang)),
+            outputs=[lang, *labelled],
+            concurrency_limit=None,
+        )
+    demo.queue(default_concurrency_limit=settings.concurrency)
+    return demo

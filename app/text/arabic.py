@@ -1,0 +1,111 @@
+"""Arabic-aware text matching: normalisation, lexical tokens, language.
+
+Normalised text is for matching only (BM25 tokens, fact checks); what is shown
+to people is always the original text.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+import Stemmer
+
+_DATA = Path(__file__).parent / "data"
+
+# Harakat, Quranic marks, superscript alef: meaning-preserving marks that vary by typist.
+_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_TATWEEL = "\u0640"
+_CHAR_MAP = str.maketrans(
+    {
+        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
+        **{chr(0x06F0 + i): str(i) for i in range(10)},  # Extended (Persian) digits
+        "٫": ".", "٬": ",", "٪": "%",
+    }
+)
+_ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3]")
+_LATIN_LETTER = re.compile("[A-Za-z]")
+_WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """Fold the spelling variants of Arabic (and case of Latin) into one form."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
+    return text.translate(_CHAR_MAP).lower()
+
+
+def detect_language(text: str) -> str:
+    """'ar' or 'en', by which script has more letters (ties go to Arabic)."""
+    arabic = len(_ARABIC_LETTER.findall(text))
+    latin = len(_LATIN_LETTER.findall(text))
+    return "en" if latin > arabic else "ar"
+
+
+def is_arabic(word: str) -> bool:
+    return bool(_ARABIC_LETTER.search(word))
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    words: set[str] = set()
+    for name in ("stopwords_ar.txt", "stopwords_en.txt"):
+        for line in (_DATA / name).read_text(encoding="utf-8").splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                words.add(normalize(line))
+    return frozenset(words)
+
+
+class _Stemmers:
+    """Snowball stemmers are not thread-safe; one pair per thread is cheap enough."""
+
+    def __init__(self) -> None:
+        self.arabic = Stemmer.Stemmer("arabic")
+        self.english = Stemmer.Stemmer("english")
+
+
+_local = threading.local()
+
+
+def _stemmers() -> _Stemmers:
+    if not hasattr(_local, "stemmers"):
+        _local.stemmers = _Stemmers()
+    return _local.stemmers
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    stemmers = _stemmers()
+    if is_arabic(word):
+        stem = stemmers.arabic.stemWord(word)
+        # Keep very short stems from collapsing distinct words together.
+        return normalize(stem if len(stem) >= 2 else word)
+    if word.isdigit():
+        return word
+    return stemmers.english.stemWord(word)
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens, stop words included (numbers keep their decimals)."""
+    return _WORD.findall(normalize(text))
+
+
+def content_tokens(text: str) -> list[str]:
+    """Stemmed, normalised tokens without stop words: what lexical matching compares."""
+    stops = stopwords()
+    out = []
+    for word in words(text):
+        if word in stops:
+            continue
+        # A leading "و" (and) glued to a stop word: "وفي", "ومن".
+        if len(word) > 2 and word[0] == "و" and word[1:] in stops:
+            continue
+        out.append(_stem(word))
+    return out
