@@ -83,7 +83,7 @@ def create_app(settings: Settings, engine: Any = None):
     from fastapi import FastAPI
 
     from app.interfaces.web_api import build_router
-    from app.interfaces.web_ui import CSS_FILE, build_ui, theme
+    from app.interfaces.web_ui import CSS_FILE, JS_FILE, build_ui, theme
 
     if engine is None:
         from app.engine import Engine
@@ -110,6 +110,7 @@ def create_app(settings: Settings, engine: Any = None):
         path="/",
         theme=theme(),
         css_paths=[CSS_FILE],
+        js=JS_FILE.read_text(encoding="utf-8"),
         max_file_size=settings.max_upload_bytes,
         footer_links=["api"],
         run_history=False,

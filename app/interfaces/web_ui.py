@@ -32,8 +32,12 @@ log = logging.getLogger(__name__)
 
 Lang = Literal["ar", "en"]
 Direction = Literal["rtl", "ltr"]
-CSS_FILE = Path(__file__).parent / "static" / "web.css"
-FONTS = ["Noto Naskh Arabic", "Amiri", "Segoe UI", "Tahoma", "sans-serif"]  # local fonts only
+STATIC = Path(__file__).parent / "static"
+CSS_FILE = STATIC / "web.css"
+JS_FILE = STATIC / "web.js"
+# "NewsQA Arabic" is defined in web.css from local Naskh fonts for Arabic code points only,
+# so Arabic gets a Naskh face and Latin a sans face. Nothing is downloaded.
+FONTS = ["NewsQA Arabic", "Segoe UI", "Helvetica Neue", "Arial", "Liberation Sans", "Tahoma", "sans-serif"]
 
 # `&<>"'` for HTML, the rest so Markdown, GFM and LaTeX see nothing to act on.
 _ESCAPES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'[]()*_`~#|$\\!{}:="})
@@ -115,7 +119,8 @@ def quote_spans(text: str, quotes: list[str]) -> list[tuple[int, int]]:
 
 
 def highlight(text: str, quotes: list[str]) -> str:
-    """The escaped passage with the quoted sentences in `<mark>`."""
+    """The escaped passage with the quoted sentences in `<mark>` (blank lines folded)."""
+    text = re.sub(r"\n\s*\n", "\n", text.strip())
     pieces, last = [], 0
     for start, end in quote_spans(text, quotes):
         pieces += [esc(text[last:start]), f"<mark>{esc(text[start:end])}</mark>"]
@@ -128,6 +133,11 @@ def _bdi(text: str, cls: str) -> str:
     return f'<bdi class="{cls}">{esc(text)}</bdi>' if text else ""
 
 
+def _label(cls: str, text: str) -> str:
+    """A one-line label in its own direction (an English label inside an Arabic answer)."""
+    return f'<div class="{cls}" dir="{text_direction(text)}">{esc(text)}</div>'
+
+
 def render_card(citation: Citation, anchor: str) -> str:
     head = " · ".join(
         part
@@ -138,7 +148,7 @@ def render_card(citation: Citation, anchor: str) -> str:
         f'<div class="nqa-card" id="{anchor}" dir="{text_direction(citation.text)}">'
         f'<div class="nqa-card-head" dir="{text_direction(citation.title or citation.text)}">'
         f'<span class="nqa-n">{esc(f"[{citation.n}]")}</span> '
-        f'<b>{_bdi(citation.title, "nqa-title")}</b> <span class="nqa-meta">{head}</span></div>'
+        f'{_bdi(citation.title, "nqa-title")} <span class="nqa-meta">{head}</span></div>'
         f'<div class="nqa-passage">{highlight(citation.text, citation.quotes)}</div></div>'
     )
 
@@ -150,15 +160,15 @@ def render_answer(answer: Answer, model: str | None = None) -> str:
     refs = {c.n: f"nqa-{key}-{c.n}" for c in answer.citations}
     parts = [f'<div class="nqa-answer" dir="{text_direction(answer.answer)}">']
     if not answer.found:
-        parts.append(f'<div class="nqa-notfound">{esc(text["not_found"])}</div>')
+        parts.append(_label("nqa-notfound", text["not_found"]))
     parts.append(f'<div class="nqa-text">{_paragraphs(answer.answer, refs)}</div>')
     mode = text["answer_llm"].format(model=model or "LLM") if answer.mode == "llm" else text["answer_extractive"]
-    parts.append(f'<div class="nqa-mode">{esc(mode)}</div>')
+    parts.append(_label("nqa-mode", mode))
     if answer.notice:
-        parts.append(f'<div class="nqa-notice">{esc(answer.notice)}</div>')
+        parts.append(_label("nqa-notice", answer.notice))
     if answer.citations:
         heading = text["sources"] if answer.found else text["closest"]
-        parts.append(f'<div class="nqa-sources"><div class="nqa-sources-h">{esc(heading)}</div>')
+        parts.append(f'<div class="nqa-sources">{_label("nqa-sources-h", heading)}')
         parts += [render_card(c, refs[c.n]) for c in answer.citations]
         parts.append("</div>")
     parts.append("</div>")
@@ -296,9 +306,11 @@ def build_ui(service: Service) -> gr.Blocks:
             gr.Dataset(label=text["examples"]),
         )
 
-    def browser_language(request: gr.Request) -> Lang:
+    def on_load(request: gr.Request) -> tuple:
+        """Start in the browser's language (Arabic if it prefers Arabic)."""
         accept = (request.headers.get("accept-language") or "") if request else ""
-        return "ar" if accept.strip().lower().startswith("ar") else "en"
+        lang: Lang = "ar" if accept.strip().lower().startswith("ar") else "en"
+        return (lang, *relabel(lang))
 
     with gr.Blocks(title="newsqa", analytics_enabled=False) as demo:
         with gr.Row(elem_classes="nqa-top"):
@@ -366,10 +378,6 @@ def build_ui(service: Service) -> gr.Blocks:
         timer.tick(refresh, inputs=[lang], outputs=[status, timer], concurrency_limit=None)
         labelled = [header, status, chatbot, question, send, new_chat, upload_box, upload_help, files, upload_btn, sample.dataset]
         lang.input(relabel, inputs=[lang], outputs=labelled, concurrency_limit=None)
-        demo.load(
-            lambda request: (lang := browser_language(request), *relabel(lang)),
-            outputs=[lang, *labelled],
-            concurrency_limit=None,
-        )
+        demo.load(on_load, outputs=[lang, *labelled], concurrency_limit=None)
     demo.queue(default_concurrency_limit=settings.concurrency)
     return demo

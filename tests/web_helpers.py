@@ -1,0 +1,103 @@
+"""Start the real `python -m app serve` on a free port, for the API and browser tests.
+
+The server runs in its own process exactly as a person would start it, with
+its index, corpus copy and feedback file in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDS = ROOT / "seeds"
+ARTIFACTS = ROOT / "artifacts"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def copy_seeds(target: Path) -> Path:
+    shutil.copytree(SEEDS, target)
+    return target
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    started: float  # time.perf_counter() when the process was started
+
+    def wait_ready(self, timeout: float = 240) -> float:
+        """Seconds from start until `/healthz` says ready; fails with the server log."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.log.read_text()}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return time.perf_counter() - self.started
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"server not ready after {timeout}s:\n{self.log.read_text()}")
+
+    def wait_listening(self, timeout: float = 120) -> float:
+        """Seconds from start until the server answers HTTP at all (ready or not)."""
+        deadline = time.perf_counter() + timeout
+        while time.perf_counter() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.log.read_text()}")
+            try:
+                httpx.get(f"{self.url}/healthz", timeout=2)
+                return time.perf_counter() - self.started
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        raise TimeoutError(f"server not listening after {timeout}s:\n{self.log.read_text()}")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def start_server(workdir: Path, corpus: Path, index: Path, extra_env: dict[str, str] | None = None) -> Server:
+    """`python -m app serve` in extractive mode (no key), logging to workdir/server.log."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "OPENAI_API_KEY": "",
+        "NEWSQA_HOST": "127.0.0.1",
+        "NEWSQA_PORT": str(port),
+        "NEWSQA_CORPUS_DIR": str(corpus),
+        "NEWSQA_INDEX_DIR": str(index),
+        "NEWSQA_FEEDBACK_FILE": str(workdir / "feedback.jsonl"),
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONPATH": str(ROOT),
+        **(extra_env or {}),
+    }
+    log = workdir / f"server-{port}.log"
+    handle = log.open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app", "serve"],
+        cwd=workdir,  # not the repo: a developer's .env must not leak into the test
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )
+    return Server(f"http://127.0.0.1:{port}", process, log, time.perf_counter())
