@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.retrieve import Hit
-from app.text.arabic import content_tokens, normalize
+from app.text.arabic import content_tokens, detect_language, normalize
 
 # Question cues, matched on normalised text (language knowledge, not corpus knowledge).
 _NUMBER_CUES = re.compile(r"(^|\s)(كم|بكم|عدد|نسبه|how (many|much)|what (share|percentage|proportion|number)|percent)(\s|$)")
@@ -32,7 +32,10 @@ LEXICAL_WEIGHT = 0.35
 TYPE_BONUS = 0.04
 RANK_WEIGHT = 0.02
 SECOND_SENTENCE_MARGIN = 0.02
-MIN_DENSE = 0.80  # below this cosine the best sentence is not about the question
+# Below these cosines the best sentence is not about the question (measured on
+# e5-small: cosines run lower when question and passage are in different languages)...
+MIN_DENSE_SAME_LANGUAGE = 0.83
+MIN_DENSE_CROSS_LANGUAGE = 0.785
 MIN_LEXICAL = 0.5  # ...unless it shares at least half the question's content words
 
 
@@ -78,8 +81,9 @@ def score_sentences(
     return sorted(choices, key=lambda c: c.score, reverse=True)
 
 
-def is_answerable(best: Choice) -> bool:
-    return best.dense >= MIN_DENSE or best.lexical >= MIN_LEXICAL
+def is_answerable(best: Choice, question_language: str, passage_language: str) -> bool:
+    floor = MIN_DENSE_SAME_LANGUAGE if question_language == passage_language else MIN_DENSE_CROSS_LANGUAGE
+    return best.dense >= floor or best.lexical >= MIN_LEXICAL
 
 
 def compose(
@@ -90,7 +94,7 @@ def compose(
     None when nothing retrieved answers the question.
     """
     ranked = score_sentences(question, query, query_vector, hits, vectors)
-    if not ranked or not is_answerable(ranked[0]):
+    if not ranked or not is_answerable(ranked[0], detect_language(question), hits[ranked[0].hit_index].passage.language):
         return None
     chosen = [ranked[0]]
     for other in ranked[1:4]:

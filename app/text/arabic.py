@@ -19,26 +19,29 @@ _DATA = Path(__file__).parent / "data"
 # Harakat, Quranic marks, superscript alef: meaning-preserving marks that vary by typist.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
-_CHAR_MAP = str.maketrans(
+_DIGIT_MAP = str.maketrans(
     {
-        "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا",
-        "ى": "ي",
-        "ة": "ه",
         **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
         **{chr(0x06F0 + i): str(i) for i in range(10)},  # Extended (Persian) digits
         "٫": ".", "٬": ",", "٪": "%",
     }
 )
+_PRE_STEM_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي"})
+_LETTER_MAP = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه"})
 _ARABIC_LETTER = re.compile("[\u0621-\u064a\u066e-\u06d3]")
 _LATIN_LETTER = re.compile("[A-Za-z]")
 _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 
 
+def _strip_marks(text: str) -> str:
+    """Diacritics, tatweel, digit scripts and case: variants that never change a word."""
+    text = unicodedata.normalize("NFKC", text)
+    return _DIACRITICS.sub("", text).replace(_TATWEEL, "").translate(_DIGIT_MAP).lower()
+
+
 def normalize(text: str) -> str:
     """Fold the spelling variants of Arabic (and case of Latin) into one form."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _DIACRITICS.sub("", text).replace(_TATWEEL, "")
-    return text.translate(_CHAR_MAP).lower()
+    return _strip_marks(text).translate(_LETTER_MAP)
 
 
 def detect_language(text: str) -> str:
@@ -82,6 +85,7 @@ def _stemmers() -> _Stemmers:
 
 @lru_cache(maxsize=200_000)
 def _stem(word: str) -> str:
+    """Stem before folding ة: the Arabic stemmer needs it to find feminine suffixes."""
     stemmers = _stemmers()
     if is_arabic(word):
         stem = stemmers.arabic.stemWord(word)
@@ -101,11 +105,10 @@ def content_tokens(text: str) -> list[str]:
     """Stemmed, normalised tokens without stop words: what lexical matching compares."""
     stops = stopwords()
     out = []
-    for word in words(text):
-        if word in stops:
+    for word in _WORD.findall(_strip_marks(text)):
+        folded = word.translate(_LETTER_MAP)
+        # A stop word, or one with a glued "و" (and): "وفي", "ومن".
+        if folded in stops or (len(folded) > 2 and folded[0] == "و" and folded[1:] in stops):
             continue
-        # A leading "و" (and) glued to a stop word: "وفي", "ومن".
-        if len(word) > 2 and word[0] == "و" and word[1:] in stops:
-            continue
-        out.append(_stem(word))
+        out.append(_stem(word.translate(_PRE_STEM_MAP)))
     return out

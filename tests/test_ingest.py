@@ -1,0 +1,172 @@
+"""Ingestion: page chrome removal, metadata, passages, idempotence and change detection."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.engine import Engine
+from app.ingest.articles import ArticleError, load_article
+from app.ingest.passages import count_tokens, make_passages
+from app.index.vector_store import count
+from tests.conftest import SEEDS, make_settings
+
+LIMIT = 2_000_000
+
+
+def seed(prefix: str) -> Path:
+    return next(SEEDS.glob(f"{prefix}_*"))
+
+
+def test_trailing_ticker_is_removed_and_body_kept():
+    raw = seed("001").read_text(encoding="utf-8")
+    article = load_article(seed("001"), LIMIT)
+    raw_lines = [line.strip() for line in raw.splitlines() if line.strip()]
+    # The ticker: timestamps and "-" separators with unrelated headlines after the article.
+    ticker_start = raw_lines.index("-") - 1
+    for line in raw_lines[ticker_start:]:
+        assert line not in article.body
+    for line in raw_lines[: ticker_start]:
+        assert line in article.body  # every article paragraph survives whole
+    assert "24/7" not in article.body
+
+
+def test_leading_chrome_is_removed_with_title_and_date_found():
+    article = load_article(seed("003"), LIMIT)
+    raw_lines = [line.strip() for line in seed("003").read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert not article.body.startswith(raw_lines[0])
+    for chrome in ("Main Logo", "Article Image"):
+        assert chrome in raw_lines and chrome not in article.body
+    assert article.title and article.title in raw_lines[:6]
+    assert article.date == "2025-10-15"
+    assert raw_lines[-2] in article.body  # the last paragraph before the share bar
+
+
+def test_date_field_prefix_becomes_metadata():
+    article = load_article(seed("002"), LIMIT)
+    assert article.date == "2026-02-12"
+    assert not article.body.lower().startswith("date")
+
+
+def test_every_seed_has_language_and_passages_within_budget():
+    for path in sorted(SEEDS.iterdir()):
+        article = load_article(path, LIMIT)
+        assert article.language == "ar"
+        passages = make_passages(article.body, "o200k_base", 200, 40)
+        assert len(passages) >= 2
+        for p in passages:
+            assert count_tokens(p.text, "o200k_base") <= 200 + 10  # joined by original white space
+            assert p.text in article.body
+
+
+def test_passages_overlap_on_whole_sentences():
+    body = " ".join(f"هذه الجملة رقم {i} في النص." for i in range(60))
+    passages = make_passages(body, "o200k_base", 40, 15)
+    assert len(passages) > 3
+    for first, second in zip(passages, passages[1:]):
+        assert first.start < second.start < first.start + len(first.text)  # overlap, always forward
+        assert body[second.start - 1] == " " and body[second.start - 2] == "."  # starts on a sentence
+
+
+def test_passages_cover_the_body():
+    article = load_article(seed("000"), LIMIT)
+    passages = make_passages(article.body, "o200k_base", 120, 40)
+    covered = set()
+    for p in passages:
+        covered.update(range(p.start, p.start + len(p.text)))
+    letters = {i for i, ch in enumerate(article.body) if not ch.isspace()}
+    assert letters <= covered
+
+
+def test_html_and_markdown_readers(tmp_path):
+    html = tmp_path / "a.html"
+    html.write_text(
+        "<html><head><title>Site | X</title><meta property='article:published_time' content='2024-03-05T10:00:00Z'>"
+        "<script>var x = 'ignore me';</script></head><body><nav>الرئيسية | أخبار</nav>"
+        "<h1>عنوان المقال التجريبي الطويل</h1><p>هذه فقرة أولى من المقال تتحدث عن موضوع مهم.</p>"
+        "<p>وهذه فقرة ثانية تكمل الحديث.</p><footer>حقوق النشر</footer></body></html>",
+        encoding="utf-8",
+    )
+    article = load_article(html, LIMIT)
+    assert article.title == "عنوان المقال التجريبي الطويل"
+    assert article.date == "2024-03-05"
+    assert "ignore me" not in article.body and "حقوق" not in article.body and "الرئيسية" not in article.body
+    assert "فقرة ثانية" in article.body
+
+    md = tmp_path / "b.md"
+    md.write_text("---\ntitle: مقال ماركداون\ndate: 2023-01-02\n---\n# عنوان\n\nنص **المقال** مع [رابط](http://x).\n", encoding="utf-8")
+    article = load_article(md, LIMIT)
+    assert (article.title, article.date) == ("مقال ماركداون", "2023-01-02")
+    assert article.body == "نص المقال مع رابط."
+
+
+@pytest.mark.parametrize(
+    "name, content, reason",
+    [
+        ("empty.txt", b"   \n", "empty"),
+        ("binary.txt", b"\x00\x01\x02abc", "binary"),
+        ("latin1.txt", "café crème".encode("latin-1"), "UTF-8"),
+        ("image.png", b"\x89PNG", "unsupported"),
+    ],
+)
+def test_broken_files_get_clear_errors(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(ArticleError, match=reason):
+        load_article(path, LIMIT)
+
+
+def test_too_large_file_is_refused(tmp_path):
+    path = tmp_path / "big.txt"
+    path.write_text("كلمة " * 1000, encoding="utf-8")
+    with pytest.raises(ArticleError, match="limit"):
+        load_article(path, 100)
+
+
+def test_ingest_is_idempotent_incremental_and_prunes(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for prefix in ("000", "002"):
+        shutil.copy(seed(prefix), corpus)
+    engine = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+
+    first = engine.ingest()
+    assert sorted(first.added) == sorted(p.name for p in corpus.iterdir())
+    passages = engine.stats()["passages"]
+    assert passages == count(engine._parts.vectors) > 0
+
+    again = engine.ingest()
+    assert again.added == again.updated == [] and len(again.unchanged) == 2
+    assert again.passages == 0
+    assert engine.stats()["passages"] == count(engine._parts.vectors) == passages
+
+    changed = corpus / seed("002").name
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nفقرة جديدة أضيفت إلى المقال بعد نشره.", encoding="utf-8")
+    third = engine.ingest()
+    assert third.updated == [changed.name]
+    chroma_ids = set(engine._parts.vectors.client.get()["ids"])
+    assert chroma_ids == set(engine._parts.store.passages)  # old passages gone, no duplicates
+
+    # A reopened engine sees the same index (persistence), and prune drops deleted files.
+    (corpus / seed("000").name).unlink()
+    reopened = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    report = reopened.ingest(prune=True)
+    assert report.removed == [seed("000").name]
+    assert reopened.stats()["articles"] == 1
+    assert set(reopened._parts.vectors.client.get()["ids"]) == set(reopened._parts.store.passages)
+
+
+def test_a_broken_file_does_not_lose_the_index(tmp_path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(seed("004"), corpus)
+    engine = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    engine.ingest()
+    before = engine.stats()["passages"]
+    (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00garbage")
+    report = engine.ingest()
+    assert [name for name, _ in report.errors] == ["broken.txt"]
+    assert report.unchanged == [seed("004").name]
+    assert engine.stats()["passages"] == before

@@ -1,0 +1,54 @@
+"""Arabic normalisation, tokens, language and sentence splitting."""
+
+from app.text.arabic import content_tokens, detect_language, normalize
+from app.text.sentences import split_sentences
+
+
+def test_normalize_folds_diacritics_tatweel_and_letter_forms():
+    assert normalize("الأَمِينُ العـــام") == "الامين العام"
+    assert normalize("إلى آخر أحمد") == "الي اخر احمد"
+    assert normalize("مدرسة") == "مدرسه"
+    assert normalize("مستشفى") == "مستشفي"
+
+
+def test_normalize_converts_arabic_indic_digits():
+    assert normalize("عام ٢٠٣٥ بنسبة ٣٫٥٪") == "عام 2035 بنسبه 3.5%"
+    assert normalize("۱۲۳") == "123"
+
+
+def test_content_tokens_match_across_spelling_variants():
+    assert content_tokens("الإنفاقُ الدفاعيّ") == content_tokens("الانفاق الدفاعي")
+    assert content_tokens("لاهاى") == content_tokens("لاهاي")
+
+
+def test_content_tokens_drop_stop_words_and_stem():
+    tokens = content_tokens("في هذه الصناعات الدفاعية التي")
+    assert "في" not in tokens and "هذه" not in tokens
+    assert tokens == content_tokens("الصناعاتُ الدفاعيّة")
+
+
+def test_detect_language():
+    assert detect_language("ما هو الناتو؟") == "ar"
+    assert detect_language("What did NATO decide?") == "en"
+    assert detect_language("ما موقف NATO من ذلك؟") == "ar"
+
+
+def test_sentences_split_on_arabic_punctuation_not_on_comma_or_decimals():
+    text = "قال الوزير، في كلمته، إن النسبة 3.5% كافية. هل هذا صحيح؟ نعم؛ بالتأكيد\nسطر آخر"
+    assert split_sentences(text) == [
+        "قال الوزير، في كلمته، إن النسبة 3.5% كافية.",
+        "هل هذا صحيح؟",
+        "نعم؛",
+        "بالتأكيد",
+        "سطر آخر",
+    ]
+
+
+def test_sentences_keep_closing_quotes_and_split_glued_periods():
+    text = 'وأضاف: "هذا مهم". في السنوات الأخيرة.ففي يونيو حدث ذلك. U.S. forces left.'
+    assert split_sentences(text) == [
+        'وأضاف: "هذا مهم".',
+        "في السنوات الأخيرة.",
+        "ففي يونيو حدث ذلك.",
+        "U.S. forces left.",
+    ]
