@@ -1,0 +1,96 @@
+"""Retrieval and extractive answers on the seed articles, in Arabic and English.
+
+The questions are written for these tests (not copied from the articles); each
+names the article that answers it by file-name prefix.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from app.answer.record import QuestionError
+from app.text.arabic import normalize
+
+RETRIEVAL = [
+    ("في أي مدينة رومانية عقد منتدى صناعة الناتو الذي تحدث فيه روته؟", "000"),
+    ("من الذي استضاف منتدى الصناعات الدفاعية في لاهاي؟", "001"),
+    ("ما اسم المبادرة التي أطلقها الحلف لحماية القطب الشمالي؟", "002"),
+    ("كم بلغت التزامات الدول الأعضاء لتمويل البرنامج الأميركي لدعم أوكرانيا؟", "003"),
+    ("ما الدول الشريكة للناتو في منطقة المحيطين الهندي والهادئ؟", "004"),
+    ("Which Romanian city hosted the NATO industry forum where Rutte spoke?", "000"),
+    ("Who is the Dutch defence minister who hosted the forum?", "001"),
+    ("How much money have allies committed to the US-run programme for Ukraine?", "003"),
+    ("Which country changed its rules to allow international arms sales?", "004"),
+]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense"])
+@pytest.mark.parametrize("question, prefix", RETRIEVAL)
+def test_retrieval_finds_the_right_article(engine, question, prefix, mode):
+    top = [p.source[:3] for p in engine.retrieve(question, mode=mode, top_k=3)]
+    assert prefix in top, top
+
+
+def test_bm25_matches_across_spelling_variants(engine):
+    # Diacritics, alef and ya variants in the question must not stop a lexical match.
+    hits = engine.retrieve("مُنتدى صناعةِ الدفاع فى لاهاى", mode="bm25", top_k=1)
+    assert hits and hits[0].source.startswith("001")
+
+
+FACTS = [
+    ("ما النسبة من الناتج المحلي التي اتفق قادة الحلف على إنفاقها على الدفاع؟", r"5\s*%"),
+    ("كم شخصية رفيعة تشارك في منتدى لاهاي للصناعات الدفاعية؟", r"400"),
+    ("What percentage of GDP will Bucharest raise defence spending to by 2030?", r"3\.5\s*%"),
+    ("متى عقد اجتماع وزراء الدفاع الذي تحدث فيه روته عن القطب الشمالي؟", r"الخميس"),
+]
+
+
+@pytest.mark.parametrize("question, fact", FACTS)
+def test_extractive_answer_holds_the_key_fact(engine, question, fact):
+    answer = engine.answer(question)
+    assert answer.found and answer.mode == "extractive"
+    assert re.search(fact, normalize(answer.answer)), answer.answer
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert markers and sorted(set(markers)) == [c.n for c in answer.citations]
+    assert markers[0] == 1  # numbered in order of first use
+    for citation in answer.citations:
+        assert citation.quotes and all(q in citation.text for q in citation.quotes)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "ما هي نتائج مباراة كرة القدم بين الأهلي والزمالك؟",
+        "How many earthquakes hit the Kamchatka peninsula?",  # only in the page chrome
+        "What is the recipe for a chocolate cake?",
+        "كم عدد النواب الديمقراطيين الذين كتبوا إلى روبيو؟",  # only in the page chrome
+    ],
+)
+def test_questions_the_articles_do_not_cover(engine, question):
+    answer = engine.answer(question)
+    assert answer.found is False
+    assert answer.citations == []
+    assert "[" not in answer.answer
+
+
+def test_follow_up_uses_the_previous_question(engine):
+    first = "ما هي مبادرة بيرل التابعة للحلف؟"
+    history = [{"role": "user", "content": first}, {"role": "assistant", "content": engine.answer(first).answer}]
+    follow = engine.answer("ومن يمولها؟", history)
+    assert follow.found and follow.citations[0].source.startswith("002")
+
+
+@pytest.mark.parametrize("question, match", [("", "empty"), ("   ", "empty"), ("س" * 5000, "limit"), (None, "text")])
+def test_unusable_questions_are_refused_clearly(engine, question, match):
+    with pytest.raises(QuestionError, match=match):
+        engine.answer(question)
+
+
+def test_answer_record_shape(engine):
+    data = engine.answer("من هو الأمين العام لحلف الناتو؟").to_dict(id="q1")
+    assert list(data)[:7] == ["id", "question", "answer", "found", "mode", "citations", "timings_ms"]
+    assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
+    for citation in data["citations"]:
+        assert set(citation) == {"n", "source", "title", "date", "text", "score"}

@@ -1,0 +1,30 @@
+"""Citation checking: unknown markers dropped, the rest renumbered by first use."""
+
+from app.answer.citations import resolve_citations
+from app.index.passage_store import StoredPassage
+from app.retrieve import Hit
+
+
+def hits(n: int) -> list[Hit]:
+    return [
+        Hit(StoredPassage(f"p{i}", f"f{i}.txt", f"title {i}", "", "ar", 0, f"text {i}", [(0, 6)]), 1.0 / (i + 1))
+        for i in range(1, n + 1)
+    ]
+
+
+def test_markers_renumbered_in_order_of_first_use_and_unknown_dropped():
+    text, citations = resolve_citations("A [3]. B [1][7]. C [3, 1].", hits(3))
+    assert text == "A [1]. B [2]. C [1][2]."
+    assert [(c.n, c.source) for c in citations] == [(1, "f3.txt"), (2, "f1.txt")]
+    assert citations[0].text == "text 3"
+
+
+def test_arabic_digits_and_arabic_comma_in_markers():
+    text, citations = resolve_citations("جملة [٢، ١].", hits(2))
+    assert text == "جملة [1][2]."
+    assert [c.source for c in citations] == ["f2.txt", "f1.txt"]
+
+
+def test_no_valid_marker_means_no_citation():
+    text, citations = resolve_citations("Invented [9] claim [0].", hits(2))
+    assert citations == [] and text == "Invented claim."

@@ -1,0 +1,62 @@
+"""The CLI contract, run as a person or a script would: a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import REPO
+
+
+@pytest.fixture(scope="module")
+def cli_env(engine):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_"))}
+    env.update(NEWSQA_INDEX_DIR=str(engine.settings.index_dir), NEWSQA_CORPUS_DIR=str(engine.settings.corpus_dir))
+    return env
+
+
+def run(env, *args, stdin: str | None = None):
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], input=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=120
+    )
+
+
+def test_ask_json(cli_env):
+    result = run(cli_env, "ask", "--json", "كم نسبة الإنفاق الدفاعي التي اتفق عليها قادة الناتو؟")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["found"] is True and data["mode"] == "extractive"
+    assert data["citations"] and data["citations"][0]["source"].endswith(".txt")
+
+
+def test_ask_for_a_person_lists_sources(cli_env):
+    result = run(cli_env, "ask", "من هو وزير الدفاع الهولندي الذي استضاف المنتدى؟")
+    assert result.returncode == 0, result.stderr
+    assert "Sources:" in result.stdout and "[1]" in result.stdout and "extractive" in result.stdout
+
+
+def test_ask_jsonl_keeps_order_ids_and_survives_bad_lines(cli_env):
+    lines = [
+        json.dumps({"id": "a", "question": "ما هي مبادرة حارس القطب الشمالي؟"}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"id": "c", "question": ""}),
+        json.dumps({"id": 4, "question": "Which countries attend NATO summits from the Indo-Pacific?"}),
+    ]
+    result = run(cli_env, "ask", "--jsonl", stdin="\n".join(lines) + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o.get("id") for o in out] == ["a", None, "c", 4]
+    assert "answer" in out[0] and "answer" in out[3]
+    assert "line 2" in out[1]["error"] and "empty" in out[2]["error"]
+    assert result.returncode == 1  # some lines failed
+
+
+@pytest.mark.parametrize("question, message", [("", "empty"), ("x" * 5000, "limit")])
+def test_bad_question_is_a_one_line_error(cli_env, question, message):
+    result = run(cli_env, "ask", question)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
