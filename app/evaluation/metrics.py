@@ -139,19 +139,26 @@ def citation_recall(cited_texts: Sequence[str], facts: Sequence[Sequence[str]]) 
 def faithfulness(answer: str, passages: dict[int, str]) -> float | None:
     """Share of answer sentences whose content words are found in the passages they cite.
 
-    `passages` maps citation number to passage text. A sentence without a marker
-    borrows the markers of the next sentence that has them (a marker often closes
-    a paragraph); a sentence that still cites nothing counts as unfaithful.
+    `passages` maps citation number to passage text. A marker standing alone
+    after a full stop belongs to the sentence before it; a sentence without a
+    marker borrows those of the next sentence that has them (a marker often
+    closes a paragraph); a sentence that still cites nothing counts as unfaithful.
     Without an LLM this is a lexical check: it catches invented words, not wrong logic.
     """
-    sentences = [s for s in split_sentences(answer) if content_tokens(strip_markers(s))]
+    sentences: list[str] = []
+    markers: list[list[int]] = []
+    for piece in split_sentences(answer):
+        if content_tokens(strip_markers(piece)):
+            sentences.append(piece)
+            markers.append(cited_numbers(piece))
+        elif sentences:  # a marker standing after the full stop belongs to the sentence before it
+            markers[-1] = markers[-1] + cited_numbers(piece)
     if not sentences:
         return None
-    markers: list[list[int]] = []
     carry: list[int] = []
-    for sentence in reversed(sentences):
-        carry = cited_numbers(sentence) or carry
-        markers.insert(0, carry)
+    for i in range(len(sentences) - 1, -1, -1):
+        carry = markers[i] or carry
+        markers[i] = carry
     supported = 0
     for sentence, numbers in zip(sentences, markers):
         source_words = set()
