@@ -1,9 +1,10 @@
 """Articles added by people (the browser upload), checked before they touch the corpus.
 
 A bad file must get a clear reason and change nothing, and a file name chosen by
-a stranger must never decide where bytes land: every upload is validated in
-memory, renamed to a safe name inside `settings.corpus_dir`, never overwrites an
-existing article, and only then handed to the same ingestion as the seeds.
+a stranger must never decide where bytes land: each upload is first read with
+the same loader the index uses (so empty, binary, non-UTF-8 and oversized files
+are refused with its messages), then copied under a safe name inside
+`corpus_dir` without ever replacing an existing article, and only then indexed.
 """
 
 from __future__ import annotations
@@ -15,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Sequence
 
-ALLOWED_SUFFIXES = (".txt", ".md", ".html")
+from app.ingest.articles import SUPPORTED, ArticleError, load_article
+
+ALLOWED_SUFFIXES = SUPPORTED
 _MAX_STEM_CHARS = 80
 # Letters and digits of any script (Arabic names stay readable), plus a few separators.
 _UNSAFE = re.compile(r"[^\w\-. ]+", re.UNICODE)
-# Only real text controls may appear in an article; anything else means binary.
-_TEXT_CONTROLS = {"\t", "\n", "\r", "\f"}
 _ingest_lock = threading.Lock()
 
 
@@ -40,10 +41,6 @@ class UploadOutcome:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (name as sent, reason)
     unchanged: list[str] = field(default_factory=list)  # identical to an article already there
 
-    @property
-    def ok(self) -> bool:
-        return bool(self.added or self.unchanged) and not self.rejected
-
 
 def safe_name(name: str) -> str:
     """A file name that stays inside one folder, whatever a client sent.
@@ -60,39 +57,14 @@ def safe_name(name: str) -> str:
     return f"{stem}.{suffix}" if suffix else stem
 
 
-def decode_article(name: str, data: bytes, max_bytes: int) -> str:
-    """The text of one uploaded file, or `UploadError` saying what is wrong with it."""
-    suffix = Path(safe_name(name)).suffix
-    if suffix not in ALLOWED_SUFFIXES:
-        allowed = ", ".join(ALLOWED_SUFFIXES)
-        raise UploadError(f"{name}: only {allowed} files can be added (got {suffix or 'no extension'})")
-    if len(data) > max_bytes:
-        raise UploadError(f"{name}: too large ({len(data):,} bytes; the limit is {max_bytes:,})")
-    if b"\x00" in data:
-        raise UploadError(f"{name}: looks like a binary file, not text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UploadError(
-            f"{name}: not UTF-8 text (bad byte at position {exc.start}); save it as UTF-8 and try again"
-        ) from None
-    if not text.strip():
-        raise UploadError(f"{name}: the file is empty")
-    controls = sum(1 for ch in text if unicodedata.category(ch) == "Cc" and ch not in _TEXT_CONTROLS)
-    if controls > max(2, len(text) // 200):
-        raise UploadError(f"{name}: looks like a binary file, not text")
-    return text
+def save_article(corpus_dir: Path, name: str, data: bytes) -> tuple[Path, bool]:
+    """Write `data` under a safe, unused name in `corpus_dir`; never overwrite.
 
-
-def save_article(corpus_dir: Path, name: str, text: str) -> tuple[Path, bool]:
-    """Write `text` under a safe, unused name in `corpus_dir`; never overwrite.
-
-    Returns the path and whether it is new (False: an identical article exists).
+    Returns the path and whether it is new (False: an identical file is already there).
     """
     corpus = corpus_dir.resolve()
     corpus.mkdir(parents=True, exist_ok=True)
     clean = Path(safe_name(name))
-    data = text.encode("utf-8")
     for attempt in range(1, 1000):
         candidate = clean.name if attempt == 1 else f"{clean.stem}-{attempt}{clean.suffix}"
         target = (corpus / candidate).resolve()
@@ -101,7 +73,7 @@ def save_article(corpus_dir: Path, name: str, text: str) -> tuple[Path, bool]:
         if target.exists() and target.read_bytes() == data:
             return target, False
         try:
-            with target.open("xb") as handle:  # "x": fails rather than replace a file
+            with target.open("xb") as handle:  # "x": fail rather than replace a file
                 handle.write(data)
         except FileExistsError:
             continue
@@ -109,41 +81,49 @@ def save_article(corpus_dir: Path, name: str, text: str) -> tuple[Path, bool]:
     raise UploadError(f"{name}: too many files with this name already")
 
 
-def add_articles(
-    corpus_dir: Path, engine: _Ingests, files: Sequence[tuple[str, Path]], max_bytes: int
-) -> UploadOutcome:
-    """Validate, save and index uploaded files; each is `(name as sent, where its bytes are)`.
+def _accept(corpus_dir: Path, upload: Path, max_bytes: int) -> tuple[Path, bool]:
+    """Check one uploaded file and copy it into the corpus folder."""
+    if upload.suffix.lower() not in ALLOWED_SUFFIXES:
+        raise UploadError(f"{upload.name}: only {', '.join(ALLOWED_SUFFIXES)} files can be added")
+    size = upload.stat().st_size
+    if size > max_bytes:  # before reading it
+        raise UploadError(f"{upload.name}: {size:,} bytes is over the {max_bytes:,}-byte upload limit")
+    try:
+        load_article(upload, max_bytes)
+    except ArticleError as exc:
+        raise UploadError(str(exc)) from None
+    return save_article(corpus_dir, upload.name, upload.read_bytes())
+
+
+def add_articles(corpus_dir: Path, engine: _Ingests, uploads: Sequence[Path], max_bytes: int) -> UploadOutcome:
+    """Validate, save and index uploaded files (named as the person sent them).
 
     Good files are indexed even when others in the same upload are refused; a
-    file the ingestion rejects is removed again so the corpus folder only holds
+    file the indexing rejects is removed again, so the corpus folder only holds
     articles that are searchable.
     """
     outcome = UploadOutcome()
     saved: dict[str, tuple[Path, str, bool]] = {}
-    for sent_name, source in files:
+    for upload in uploads:
         try:
-            size = source.stat().st_size
-            if size > max_bytes:  # don't read a huge file just to refuse it
-                raise UploadError(f"{sent_name}: too large ({size:,} bytes; the limit is {max_bytes:,})")
-            text = decode_article(sent_name, source.read_bytes(), max_bytes)
-            path, is_new = save_article(corpus_dir, sent_name, text)
+            path, is_new = _accept(corpus_dir, upload, max_bytes)
         except UploadError as exc:
-            outcome.rejected.append((sent_name, str(exc)))
+            outcome.rejected.append((upload.name, str(exc)))
             continue
         except OSError as exc:
-            outcome.rejected.append((sent_name, f"{sent_name}: could not be read ({exc.strerror})"))
+            outcome.rejected.append((upload.name, f"{upload.name}: could not be read ({exc.strerror})"))
             continue
-        saved[path.name] = (path, sent_name, is_new)
+        saved[path.name] = (path, upload.name, is_new)
     if not saved:
         return outcome
-    with _ingest_lock:  # identical files go in too: indexing them again is a no-op if already there
+    with _ingest_lock:  # identical files go in too: a no-op if they are indexed already
         report = engine.ingest([path for path, _, _ in saved.values()])
     failed = {Path(str(file)).name: message for file, message in report.errors}
     for name, (path, sent_name, is_new) in saved.items():
         if name in failed:
             if is_new:
                 path.unlink(missing_ok=True)
-            outcome.rejected.append((sent_name, f"{sent_name}: {failed[name]}"))
+            outcome.rejected.append((sent_name, failed[name]))
         else:
             (outcome.added if is_new else outcome.unchanged).append(name)
     return outcome

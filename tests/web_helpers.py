@@ -11,6 +11,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,3 +102,28 @@ def start_server(workdir: Path, corpus: Path, index: Path, extra_env: dict[str, 
         stderr=subprocess.STDOUT,
     )
     return Server(f"http://127.0.0.1:{port}", process, log, time.perf_counter())
+
+
+class ThreadServer:
+    """uvicorn serving an app object in this process (to share a test engine), on a free port."""
+
+    def __init__(self, app) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> "ThreadServer":
+        self._thread.start()
+        deadline = time.perf_counter() + 60
+        while not self._server.started:
+            if time.perf_counter() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)

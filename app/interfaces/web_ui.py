@@ -23,7 +23,7 @@ import gradio as gr
 from app.answer.record import Answer, Citation, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
-from app.uploads import ALLOWED_SUFFIXES, add_articles
+from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles
 
 if TYPE_CHECKING:
     from app.interfaces.web import Service
@@ -196,7 +196,7 @@ def render_status(status: dict[str, Any], lang: Lang) -> str:
     return f'<div class="nqa-status nqa-{state}" dir="{text_direction(line)}">{esc(line)}</div>'
 
 
-def render_upload(outcome: Any, lang: Lang) -> str:
+def render_upload(outcome: UploadOutcome, lang: Lang) -> str:
     text = labels()[lang]
     lines = []
     if outcome.added:
@@ -278,12 +278,7 @@ def build_ui(service: Service) -> gr.Blocks:
             return render_text(labels()[lang]["upload_none"], "nqa-upload-result nqa-failed"), gr.skip(), gr.skip()
         if not service.ready:
             raise gr.Error(labels()[lang]["not_ready"])
-        outcome = add_articles(
-            settings.corpus_dir,
-            service.engine,
-            [(Path(f).name, Path(f)) for f in files],
-            settings.max_upload_bytes,
-        )
+        outcome = add_articles(settings.corpus_dir, service.engine, [Path(f) for f in files], settings.max_upload_bytes)
         return render_upload(outcome, lang), None, render_status(service.status(), lang)
 
     def refresh(lang: Lang) -> tuple:

@@ -1,0 +1,157 @@
+"""HTTP API over a real uvicorn server: `/api/ask` (Arabic, English, follow-ups,
+bad input, ten at once), `/healthz`, `/docs`, and "not ready" before the index is."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Iterator
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from app.engine import Engine
+from app.interfaces.web import create_app
+from tests.conftest import SEEDS, make_settings
+from tests.web_helpers import ThreadServer
+
+ARCTIC = "ما هي مبادرة حارس القطب الشمالي؟"
+FOLLOW_UP = "وما سببها؟"  # means nothing on its own; with the history it is about the initiative
+ENGLISH = "What did Rutte say Russia must not do after the war ends?"
+CONTRACT_KEYS = {"question", "answer", "found", "mode", "citations", "timings_ms"}
+
+
+@pytest.fixture(scope="module")
+def api(engine: Engine) -> Iterator[str]:
+    with ThreadServer(create_app(engine.settings, engine)) as server:
+        deadline = time.time() + 120
+        while httpx.get(f"{server.url}/healthz").status_code != 200:
+            assert time.time() < deadline, "the index never became ready"
+            time.sleep(0.1)
+        yield server.url
+
+
+def _without_timings(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if k != "timings_ms"}
+
+
+def test_healthz_reports_readiness_and_index_size(api: str, engine: Engine) -> None:
+    response = httpx.get(f"{api}/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["ready"] is True
+    assert body["articles"] == len(list(SEEDS.iterdir())) == 5
+    assert body["passages"] == engine.stats()["passages"] > 5
+    assert body["mode"] == "extractive"
+
+
+def test_ask_in_arabic_returns_the_cli_json_object(api: str, engine: Engine) -> None:
+    response = httpx.post(f"{api}/api/ask", json={"question": ARCTIC}, timeout=60)
+    assert response.status_code == 200
+    body = response.json()
+    assert set(body) == CONTRACT_KEYS  # no "notice", no "id": exactly what `ask --json` prints here
+    assert _without_timings(body) == _without_timings(engine.answer(ARCTIC).to_dict())
+    assert body["found"] is True and body["mode"] == "extractive"
+    assert "حارس القطب الشمالي" in body["answer"]
+    assert "[1]" in body["answer"]
+    first = body["citations"][0]
+    assert first["n"] == 1 and (SEEDS / first["source"]).exists()
+    assert set(first) == {"n", "source", "title", "date", "text", "score"}
+
+
+def test_ask_in_english(api: str) -> None:
+    body = httpx.post(f"{api}/api/ask", json={"question": ENGLISH}, timeout=60).json()
+    assert body["question"] == ENGLISH
+    assert body["found"] is True
+    assert any("روسيا" in c["text"] for c in body["citations"])
+
+
+def test_follow_up_uses_the_history(api: str) -> None:
+    history = [
+        {"role": "user", "content": ARCTIC},
+        {"role": "assistant", "content": "…"},
+    ]
+    alone = httpx.post(f"{api}/api/ask", json={"question": FOLLOW_UP}, timeout=60).json()
+    followed = httpx.post(f"{api}/api/ask", json={"question": FOLLOW_UP, "history": history}, timeout=60).json()
+    assert alone["found"] is False and alone["citations"] == []
+    assert followed["found"] is True
+    assert "حارس القطب الشمالي" in followed["answer"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "says"),
+    [
+        ({"question": ""}, 400, "empty"),
+        ({"question": "   \n "}, 400, "empty"),
+        ({"question": "س" * 5000}, 400, "limit"),
+        ({}, 422, "question"),
+        ({"question": 42}, 422, "string"),
+        ({"question": "ما؟", "history": [{"role": "system", "content": "x"}]}, 422, "role"),
+        ({"question": "ما؟", "history": "not a list"}, 422, "list"),
+        (["a", "list"], 422, "object"),
+    ],
+)
+def test_bad_input_gets_a_4xx_with_a_clear_message(api: str, body: Any, status: int, says: str) -> None:
+    response = httpx.post(f"{api}/api/ask", json=body, timeout=30)
+    assert response.status_code == status
+    assert says in response.text.lower()
+
+
+def test_invalid_json_is_a_422(api: str) -> None:
+    response = httpx.post(
+        f"{api}/api/ask", content=b'{"question": "broken', headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert "json" in response.text.lower()
+
+
+def test_ten_concurrent_users_all_get_answers(api: str) -> None:
+    questions = [ARCTIC, ENGLISH] * 5
+
+    def ask(question: str) -> dict[str, Any]:
+        response = httpx.post(f"{api}/api/ask", json={"question": question}, timeout=120)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        pending = [pool.submit(ask, q) for q in questions]
+        # The event loop stays free while answers are computed in the thread pool.
+        started = time.perf_counter()
+        assert httpx.get(f"{api}/healthz", timeout=10).status_code == 200
+        health_seconds = time.perf_counter() - started
+        results = [f.result() for f in pending]
+    assert [r["question"] for r in results] == questions
+    assert all(r["found"] and r["citations"] for r in results)
+    assert health_seconds < 2
+
+
+def test_docs_and_openapi_describe_the_api(api: str) -> None:
+    assert httpx.get(f"{api}/docs").status_code == 200
+    paths = httpx.get(f"{api}/openapi.json").json()["paths"]
+    assert "/api/ask" in paths and "/healthz" in paths
+
+
+def test_not_ready_until_the_index_is_built(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(sorted(SEEDS.iterdir())[0], corpus)
+    settings = make_settings(corpus_dir=corpus, index_dir=tmp_path / "index")
+    app = create_app(settings)
+
+    idle = TestClient(app)  # lifespan not started: the index build has not begun
+    health = idle.get("/healthz")
+    assert health.status_code == 503 and health.json()["ready"] is False
+    refused = idle.post("/api/ask", json={"question": ARCTIC})
+    assert refused.status_code == 503
+    assert "not ready" in refused.json()["detail"] and refused.headers["retry-after"]
+
+    with TestClient(app) as client:  # lifespan: the build starts in the background
+        deadline = time.time() + 120
+        while (health := client.get("/healthz")).status_code != 200:
+            assert time.time() < deadline
+            time.sleep(0.1)
+        assert health.json()["articles"] == 1
+        assert client.post("/api/ask", json={"question": "أين انطلق منتدى صناعة الناتو؟"}).status_code == 200
