@@ -162,6 +162,8 @@ class Engine:
                     answer_text, citations = resolve_citations(raw, hits)
                     if not citations:
                         raise ValueError("the LLM answer cited no passage")
+                    if detect_language(answer_text) != language:
+                        raise ValueError("the LLM answered in another language than the question's")
                     result = (answer_text, citations, True, "llm")
             except Exception as exc:  # any LLM failure: retried by the client, then we fall back
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Sequence, TextIO
 
 from app.answer.record import Answer, QuestionError
+from app.index.vector_store import IndexUnavailable
 
 
 def _engine():
@@ -137,4 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "ask" and not args.jsonl and not args.question:
         print("error: the question is empty", file=sys.stderr)
         return 2
-    return args.func(args)
+    try:
+        return args.func(args)
+    except IndexUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
