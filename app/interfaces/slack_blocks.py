@@ -15,7 +15,9 @@ from functools import lru_cache
 from typing import Any, Callable, Mapping
 
 from app.answer.record import Answer, Citation
+from app.answer.prompts import message
 from app.config import PROMPTS_DIR
+from app.text.arabic import detect_language
 
 SECTION_LIMIT = 3000  # characters in one section's text
 MAX_BLOCKS = 50  # blocks in one message
@@ -31,7 +33,6 @@ FEEDBACK_DOWN = "feedback_down"
 Words = Mapping[str, str]
 Block = dict[str, Any]
 
-_ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 # Break at whitespace, except the space that ties a `[n]` marker to its word.
 _BREAK = re.compile(r"(\s+(?!\[\d+\]))")
 _SLACK_REF = re.compile(r"<([^<>]*)>")
@@ -44,9 +45,8 @@ def _messages() -> dict[str, dict[str, str]]:
 
 
 def words_for(text: str) -> Words:
-    """The bot's fixed wording in the language of `text` (Arabic unless it has no Arabic letter)."""
-    language = "ar" if _ARABIC.search(text) or not text.strip() else "en"
-    return _messages()[language]
+    """The bot's fixed wording in the language of `text` (the engine answers in it too)."""
+    return _messages()[detect_language(text)]
 
 
 def escape(text: str) -> str:
@@ -72,8 +72,8 @@ def cut_words(text: str, limit: int, ellipsis: str = "…") -> str:
     if len(text) <= limit:
         return text
     room = limit - len(ellipsis)
-    breaks = [m.start() for m in _BREAK.finditer(text, 0, room + 1)]
-    cut = breaks[-1] if breaks and breaks[-1] >= room // 2 else _hard_cut(text, room)
+    breaks = [m.start() for m in _BREAK.finditer(text, 1, room + 1)]
+    cut = breaks[-1] if breaks else _hard_cut(text, room)  # only a first word longer than `limit` is split
     return text[:cut].rstrip() + ellipsis
 
 
@@ -132,17 +132,20 @@ def _context(*texts: str) -> Block:
     return {"type": "context", "elements": [_mrkdwn(t) for t in texts]}
 
 
-def answer_text(answer: Answer, words: Words) -> str:
+def answer_text(answer: Answer) -> str:
     """The plain message text: notifications, search and thread history read this, not the blocks."""
-    return cut_words(answer.answer, ANSWER_CHARS) or words["not_covered"]
+    return cut_words(answer.answer, ANSWER_CHARS) or message("not_found", detect_language(answer.question))
 
 
 def _source_block(citation: Citation) -> Block:
-    title = escape(cut_words(citation.title or citation.source, TITLE_CHARS))
+    """`[n] title · date · `file`` over a short excerpt (the quoted sentence when there is one)."""
+    head = f"*[{citation.n}]*"
+    if citation.title:
+        head += f" *{escape(cut_words(citation.title, TITLE_CHARS))}*"
     meta = " · ".join(part for part in (escape(citation.date), f"`{citation.source.replace('`', '')}`") if part)
     passage = citation.quotes[0] if citation.quotes else citation.text
     excerpt = escape(cut_words(" ".join(passage.split()), EXCERPT_CHARS))
-    return _context(f"*[{citation.n}] {title}*\n{meta}\n{excerpt}")
+    return _context(f"{head} {meta}\n{excerpt}")
 
 
 def _source_blocks(citations: list[Citation], words: Words, room: int) -> list[Block]:
@@ -196,14 +199,14 @@ def _feedback_block(value: str, words: Words) -> Block:
 
 def answer_blocks(answer: Answer, words: Words, feedback: str | None = None) -> list[Block]:
     """The answer with its `[n]` markers, a mode label, the sources, then 👍/👎 (when `feedback`)."""
-    pieces = split_words(answer_text(answer, words), SECTION_LIMIT, _escaped_len)
+    pieces = split_words(answer_text(answer), SECTION_LIMIT, _escaped_len)
     blocks = [_section(escape(piece)) for piece in pieces]
-    notes = [words[answer.mode]]
-    if not answer.found and answer.answer.strip():
-        notes.insert(0, words["not_covered"])
+    # Not found: the engine's text says the articles don't cover it; "quoted from the articles" would mislead.
+    notes = [words[answer.mode]] if answer.found else []
     if answer.notice:
         notes.append("⚠️ " + escape(cut_words(answer.notice, SECTION_LIMIT)))
-    blocks.append(_context(*notes))
+    if notes:
+        blocks.append(_context(*notes))
     tail = [_feedback_block(feedback, words)] if feedback else []
     blocks += _source_blocks(answer.citations, words, MAX_BLOCKS - len(blocks) - len(tail))
     return blocks + tail

@@ -1,0 +1,428 @@
+"""Slack bot: mention it in a channel or write to it in a DM, get the cited answer in the thread.
+
+Slack wants every event acknowledged within 3 seconds and retries the ones that
+are not, so the bot acknowledges at once (Bolt with `process_before_response=False`),
+posts a placeholder in the thread from the listener, and leaves the slow part
+(thread history, the engine, `chat.update`) to its own worker pool, whose size
+(`NEWSQA_CONCURRENCY`) also caps how many questions the engine runs at a time.
+
+    python -m app slack            # Socket Mode if SLACK_APP_TOKEN is set, else HTTP on SLACK_PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import secrets
+import sys
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Mapping, Sequence
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from slack_bolt import App, BoltResponse
+from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from starlette.concurrency import run_in_threadpool
+
+from app.answer.record import QuestionError, Turn
+from app.config import Settings, get_settings
+from app.feedback import record_feedback
+from app.interfaces.slack_blocks import (
+    FEEDBACK_DOWN,
+    FEEDBACK_UP,
+    Block,
+    Words,
+    answer_blocks,
+    answer_text,
+    feedback_value,
+    from_slack,
+    is_answer_message,
+    read_feedback_value,
+    words_for,
+)
+
+if TYPE_CHECKING:
+    from app.engine import Engine
+
+log = logging.getLogger("newsqa.slack")
+
+EVENTS_PATH = "/slack/events"  # events, interactivity and /ask all arrive here in HTTP mode
+REMEMBERED = 5000  # event ids, message ids and answers kept for de-duplication and votes
+REPLIES_PAGE = 200
+# Message subtypes that are still a person writing; edits, joins, deletions... are not questions.
+_QUESTION_SUBTYPES = (None, "thread_broadcast", "file_share")
+
+
+class SlackConfigError(ValueError):
+    """Configuration that cannot work; the message names the variable to fix."""
+
+
+def _blank_to_none(value: str | None) -> str | None:
+    return value if value and value.strip() else None
+
+
+def socket_mode(settings: Settings) -> bool:
+    """Socket Mode when an app-level token is configured, else HTTP mode."""
+    return _blank_to_none(settings.slack_app_token) is not None
+
+
+def check_config(settings: Settings, socket: bool) -> None:
+    """Stop before connecting when a Slack variable is missing or malformed."""
+
+    def require(name: str, value: str | None, prefix: str, where: str) -> None:
+        if not _blank_to_none(value):
+            raise SlackConfigError(f"{name} is not set: {where}")
+        if re.search(r"\s", value or ""):
+            raise SlackConfigError(f"{name} contains whitespace; paste the value again without spaces or line breaks")
+        if prefix and not (value or "").startswith(prefix):
+            raise SlackConfigError(
+                f"{name} must start with {prefix!r} (it starts with {(value or '')[:5]!r}): {where}"
+            )
+
+    require(
+        "SLACK_BOT_TOKEN",
+        settings.slack_bot_token,
+        "xoxb-",
+        "use the Bot User OAuth Token from the app's OAuth & Permissions page",
+    )
+    if socket:
+        require(
+            "SLACK_APP_TOKEN",
+            settings.slack_app_token,
+            "xapp-",
+            "use an app-level token with the connections:write scope (Basic Information > App-Level Tokens)",
+        )
+    else:
+        require(
+            "SLACK_SIGNING_SECRET",
+            settings.slack_signing_secret,
+            "",
+            "HTTP mode needs the Signing Secret (Basic Information > App Credentials), "
+            "or set SLACK_APP_TOKEN to use Socket Mode",
+        )
+    if not re.match(r"https?://[^/\s]+", settings.slack_api_url):
+        raise SlackConfigError(f"SLACK_API_URL must be an http(s) URL, not {settings.slack_api_url!r}")
+
+
+class _Recent:
+    """A bounded, thread-safe memory of recent keys; the oldest are forgotten first."""
+
+    def __init__(self, size: int = REMEMBERED) -> None:
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def claim(self, key: Hashable) -> bool:
+        """True the first time `key` is seen, False after (while it is remembered)."""
+        with self._lock:
+            if key in self._items:
+                return False
+            self._store(key, None)
+            return True
+
+    def put(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._store(key, value)
+
+    def get(self, key: Hashable) -> Any:
+        with self._lock:
+            return self._items.get(key)
+
+    def _store(self, key: Hashable, value: Any) -> None:
+        self._items[key] = value
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    """Slack timestamps ("1700000000.000100") in order, without float rounding."""
+    seconds, _, micros = ts.partition(".")
+    return int(seconds), int(micros or 0)
+
+
+class SlackBot:
+    """The listeners: questions from mentions, DMs and /ask; votes from the 👍/👎 buttons."""
+
+    def __init__(self, settings: Settings, engine: Engine) -> None:
+        self.settings = settings
+        self.engine = engine
+        self.seen = _Recent()
+        self.answers = _Recent()
+        self.workers = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="newsqa-slack")
+
+    def register(self, app: App) -> None:
+        app.middleware(self.drop_repeated_events)
+        app.event("app_mention")(self.on_mention)
+        app.event("message")(self.on_message)
+        app.action(FEEDBACK_UP)(self.on_feedback)
+        app.action(FEEDBACK_DOWN)(self.on_feedback)
+        app.command("/ask")(self.on_ask)
+
+    # -- events ---------------------------------------------------------
+
+    def drop_repeated_events(
+        self, body: dict[str, Any], request: Any, next: Callable[[], None]
+    ) -> BoltResponse | None:
+        """Acknowledge, and do nothing else for, an event already received (Slack's retries)."""
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if event_id and not self.seen.claim(("event", event_id)):
+            retry = request.headers.get("x-slack-retry-num", ["?"])[0]
+            reason = request.headers.get("x-slack-retry-reason", ["?"])[0]
+            log.info("ignoring repeated event %s (retry %s, reason %s)", event_id, retry, reason)
+            return BoltResponse(status=200, body="")
+        next()
+        return None
+
+    def on_mention(self, event: dict[str, Any], context: Any, client: WebClient) -> None:
+        self._take_question(event, context, client)
+
+    def on_message(self, event: dict[str, Any], context: Any, client: WebClient) -> None:
+        """Direct messages only: in channels the bot answers when mentioned."""
+        if event.get("channel_type") == "im":
+            self._take_question(event, context, client)
+
+    def _take_question(self, event: dict[str, Any], context: Any, client: WebClient) -> None:
+        """Post the placeholder now; the answer follows from a worker."""
+        if event.get("bot_id") or event.get("subtype") not in _QUESTION_SUBTYPES:
+            return  # other bots (Bolt already drops our own messages), edits, joins...
+        channel, ts = event["channel"], event["ts"]
+        # The same message can arrive twice (as app_mention and as message.im): answer it once.
+        if not self.seen.claim(("message", channel, ts)):
+            return
+        question = from_slack(event.get("text", ""), context.bot_user_id)
+        words = words_for(question)
+        thread_ts = event.get("thread_ts") or ts
+        try:
+            placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=words["placeholder"])
+        except Exception:
+            log.exception("could not post the placeholder in %s (message %s)", channel, ts)
+            return
+        send = partial(client.chat_update, channel=channel, ts=placeholder["ts"])
+
+        def compose() -> tuple[str, list[Block] | None]:
+            history = self._history(client, event, context) if event.get("thread_ts") else []
+            return self._compose(question, history, words)
+
+        self.workers.submit(self._deliver, send, compose, words, f"message {ts} in {channel}")
+
+    def _history(self, client: WebClient, event: Mapping[str, Any], context: Any) -> list[Turn]:
+        """The thread before this message: people are "user", this bot's answers "assistant"."""
+        turns: list[Turn] = []
+        before = _ts_key(event["ts"])
+        pages = client.conversations_replies(channel=event["channel"], ts=event["thread_ts"], limit=REPLIES_PAGE)
+        for page in pages:
+            for message in page["messages"]:
+                if _ts_key(message["ts"]) >= before:
+                    continue
+                own = message.get("user") == context.bot_user_id or (
+                    message.get("bot_id") is not None and message.get("bot_id") == context.bot_id
+                )
+                if own and is_answer_message(message):
+                    role = "assistant"
+                elif not own and not message.get("bot_id") and message.get("subtype") in _QUESTION_SUBTYPES:
+                    role = "user"
+                else:
+                    continue  # placeholders, apologies, other bots
+                content = from_slack(message.get("text", ""), context.bot_user_id)
+                if content:
+                    turns.append({"role": role, "content": content})
+        return turns
+
+    # -- answering ------------------------------------------------------
+
+    def _compose(self, question: str, history: Sequence[Turn], words: Words) -> tuple[str, list[Block] | None]:
+        """The reply's text and blocks; a question the engine refuses gets its reason."""
+        try:
+            answer = self.engine.answer(question, history)
+        except QuestionError as exc:
+            return words["question_error"].format(error=exc), None
+        key = secrets.token_hex(8)
+        self.answers.put(key, (question, answer.to_dict()))
+        return answer_text(answer), answer_blocks(answer, words, feedback_value(key, question, answer))
+
+    @staticmethod
+    def _deliver(
+        send: Callable[..., Any], compose: Callable[[], tuple[str, list[Block] | None]], words: Words, what: str
+    ) -> None:
+        """Send the composed reply; on any failure, log it and send the apology instead: never silence."""
+        try:
+            text, blocks = compose()
+            send(text=text, blocks=blocks)
+        except Exception:
+            log.exception("could not answer %s", what)
+            try:
+                send(text=words["apology"], blocks=None)
+            except Exception:
+                log.exception("could not send the apology for %s either", what)
+
+    # -- /ask and the buttons -------------------------------------------
+
+    def on_ask(self, ack: Callable[..., Any], command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        """`/ask question`: an ephemeral placeholder now, the ephemeral answer through `response_url`."""
+        question = command.get("text", "").strip()
+        words = words_for(question)
+        ack(text=words["placeholder"], response_type="ephemeral")
+        send = partial(_respond_checked, respond, response_type="ephemeral")
+        compose = partial(self._compose, question, [], words)
+        self.workers.submit(self._deliver, send, compose, words, f"/ask from {command.get('user_id')}")
+
+    def on_feedback(
+        self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]
+    ) -> None:
+        """Record a 👍/👎 in the feedback file shared with the browser, and thank the voter privately."""
+        ack()
+        rating = "up" if action["action_id"] == FEEDBACK_UP else "down"
+        words = words_for("")
+        try:
+            data = read_feedback_value(action.get("value", ""))
+            words = words_for(data.get("q", ""))
+            question, answer = self.answers.get(data["k"]) or (
+                # Not remembered (the bot restarted): the message text and the button still tell most of it.
+                data.get("q", ""),
+                {
+                    "answer": from_slack(body.get("message", {}).get("text", "")),
+                    "mode": data.get("m"),
+                    "found": data.get("f"),
+                    "citations": [],
+                },
+            )
+            record_feedback(
+                self.settings.feedback_file,
+                question=question,
+                answer=answer,
+                rating=rating,
+                channel="slack",
+                extra={
+                    "slack": {
+                        "user": body.get("user", {}).get("id"),
+                        "channel": body.get("channel", {}).get("id"),
+                        "message_ts": body.get("container", {}).get("message_ts"),
+                    }
+                },
+            )
+        except (ValueError, OSError):
+            log.exception("could not record a %s vote", rating)
+            respond(text=words["feedback_failed"], response_type="ephemeral", replace_original=False)
+            return
+        respond(text=words["thanks"], response_type="ephemeral", replace_original=False)
+
+
+def _respond_checked(respond: Callable[..., Any], **message: Any) -> None:
+    """`respond` reports failures as a status code; make them exceptions so the apology path runs."""
+    response = respond(**message)
+    if response.status_code != 200:
+        raise RuntimeError(f"response_url answered {response.status_code}: {response.body}")
+
+
+def _web_client(settings: Settings) -> WebClient:
+    base_url = settings.slack_api_url if settings.slack_api_url.endswith("/") else settings.slack_api_url + "/"
+    return WebClient(token=settings.slack_bot_token, base_url=base_url)
+
+
+def build_app(
+    settings: Settings,
+    engine: Engine | None = None,
+    client: WebClient | None = None,
+    socket: bool | None = None,
+) -> App:
+    """The Bolt app with the bot's listeners. Checks the configuration and the token (auth.test)."""
+    socket = socket_mode(settings) if socket is None else socket
+    check_config(settings, socket)
+    if engine is None:
+        from app.engine import Engine
+
+        engine = Engine(settings)
+    try:
+        app = App(
+            client=client or _web_client(settings),
+            signing_secret=settings.slack_signing_secret or "",
+            process_before_response=False,
+            request_verification_enabled=not socket,
+        )
+    except BoltError as exc:
+        raise SlackConfigError(f"SLACK_BOT_TOKEN was rejected by Slack: {exc}") from exc
+    except OSError as exc:
+        raise SlackConfigError(f"cannot reach the Slack API at SLACK_API_URL={settings.slack_api_url}: {exc}") from exc
+    SlackBot(settings, engine).register(app)
+    return app
+
+
+def router_for(app: App) -> APIRouter:
+    """`POST /slack/events` (events, buttons, /ask) for `app`, to include in any FastAPI server.
+
+    Bolt's own Starlette adapter runs `dispatch` on the event loop; here it runs
+    in the thread pool so a slow Slack call never stalls the server's other routes.
+    """
+    router = APIRouter()
+
+    @router.post(EVENTS_PATH, include_in_schema=False)
+    async def slack_events(request: Request) -> Response:
+        bolt_request = to_bolt_request(request, await request.body())
+        return to_starlette_response(await run_in_threadpool(app.dispatch, bolt_request))
+
+    return router
+
+
+def fastapi_router(settings: Settings, engine: Engine | None = None) -> APIRouter:
+    """The HTTP-mode bot as a router, for the browser app's server: `server.include_router(...)`."""
+    return router_for(build_app(settings, engine, socket=False))
+
+
+def asgi_app(app: App) -> FastAPI:
+    """A server with only the Slack endpoint: what `python -m app slack` runs in HTTP mode."""
+    server = FastAPI(title="newsqa Slack bot", docs_url=None, redoc_url=None, openapi_url=None)
+    server.include_router(router_for(app))
+    return server
+
+
+def _run_socket_mode(app: App, app_token: str) -> int:
+    """Connect over Socket Mode (no public URL needed) and serve until Ctrl-C."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise SlackConfigError(f"SLACK_APP_TOKEN was rejected by Slack ({exc.response.get('error')})") from exc
+    log.info("connected to Slack in Socket Mode; Ctrl-C stops")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        handler.close()
+    return 0
+
+
+def main(argv: Sequence[str]) -> int:
+    """`python -m app slack [--host H] [--port P]`; returns the process exit code."""
+    parser = argparse.ArgumentParser(prog="python -m app slack", description=__doc__.splitlines()[0])
+    parser.add_argument("--host", help="HTTP mode: address to listen on (default NEWSQA_HOST)")
+    parser.add_argument("--port", type=int, help="HTTP mode: port (default SLACK_PORT, 3000)")
+    args = parser.parse_args(list(argv))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    settings = get_settings()
+    socket = socket_mode(settings)
+    try:
+        from app.engine import Engine
+
+        engine = Engine(settings)  # cheap: the index loads in ensure_ready
+        app = build_app(settings, engine, socket=socket)  # checks the variables and the token first
+        engine.ensure_ready(progress=lambda message: log.info("%s", message))
+        if socket:
+            return _run_socket_mode(app, settings.slack_app_token or "")
+    except SlackConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    host, port = args.host or settings.host, args.port or settings.slack_port
+    log.info("Slack events at http://%s:%d%s", host, port, EVENTS_PATH)
+    uvicorn.run(asgi_app(app), host=host, port=port, log_level="info")
+    return 0
