@@ -13,10 +13,13 @@ import base64
 import json
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
+
+from websockets.sync.server import ServerConnection, serve
 
 TEAM_ID = "T0NEWSQA"
 BOT_USER_ID = "U0NEWSQABOT"
@@ -68,8 +71,10 @@ def block_errors(blocks: Any) -> list[str]:
 class FakeSlack:
     """`with FakeSlack(token) as slack:` serves `slack.api_url` on 127.0.0.1."""
 
-    def __init__(self, token: str, replies_page: int = 3) -> None:
+    def __init__(self, token: str, app_token: str | None = None, replies_page: int = 3) -> None:
         self.token = token
+        self.app_token = app_token
+        self.socket_url: str | None = None  # what apps.connections.open hands out (a FakeSocketMode URL)
         # Slack may return fewer replies than `limit`; a small page makes clients follow the cursor.
         self.replies_page = replies_page
         self.calls: list[Call] = []
@@ -152,8 +157,10 @@ class FakeSlack:
         self._record(method, args)
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if token != self.token:
+        if token not in (self.token, self.app_token):
             return {"ok": False, "error": "invalid_auth"}
+        if (token == self.app_token) != (method == "apps.connections.open"):
+            return {"ok": False, "error": "not_allowed_token_type"}
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}
@@ -171,6 +178,9 @@ class FakeSlack:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+
+    def _apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {"ok": True, "url": self.socket_url} if self.socket_url else {"ok": False, "error": "internal_error"}
 
     def _message_errors(self, args: dict[str, Any]) -> dict[str, Any] | None:
         if not args.get("channel"):
@@ -275,3 +285,58 @@ class FakeSlack:
             do_GET = do_POST = _dispatch
 
         return Handler
+
+
+class FakeSocketMode:
+    """Slack's Socket Mode server: a WebSocket that says hello, pushes envelopes and collects acks."""
+
+    def __init__(self) -> None:
+        self.acks: dict[str, float] = {}  # envelope_id -> perf_counter time of the ack
+        self._connections: list[ServerConnection] = []
+        self._changed = threading.Condition()
+        self._server = serve(self._session, "127.0.0.1", 0)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def __enter__(self) -> FakeSocketMode:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.socket.getsockname()[:2]
+        return f"ws://{host}:{port}/link/?ticket={uuid.uuid4()}"
+
+    def _session(self, connection: ServerConnection) -> None:
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID},
+                 "debug_info": {"host": "fake-socket-mode", "approximate_connection_time": 18060}}
+        connection.send(json.dumps(hello))
+        with self._changed:
+            self._connections.append(connection)
+            self._changed.notify_all()
+        for raw in connection:
+            envelope_id = json.loads(raw).get("envelope_id")
+            if envelope_id:
+                with self._changed:
+                    self.acks[envelope_id] = time.perf_counter()
+                    self._changed.notify_all()
+
+    def push(self, payload: dict[str, Any], kind: str = "events_api", timeout: float = 20.0) -> str:
+        """Send one envelope to the connected client; returns its envelope_id."""
+        envelope_id = str(uuid.uuid4())
+        envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind,
+                    "accepts_response_payload": kind != "events_api", "retry_attempt": 0, "retry_reason": ""}
+        with self._changed:
+            if not self._changed.wait_for(lambda: self._connections, timeout):
+                raise AssertionError("no Socket Mode client connected")
+            connection = self._connections[-1]
+        connection.send(json.dumps(envelope, ensure_ascii=False))
+        return envelope_id
+
+    def wait_ack(self, envelope_id: str, timeout: float = 20.0) -> float:
+        with self._changed:
+            if not self._changed.wait_for(lambda: envelope_id in self.acks, timeout):
+                raise AssertionError(f"envelope {envelope_id} was not acknowledged within {timeout}s")
+            return self.acks[envelope_id]

@@ -17,14 +17,17 @@ import threading
 import time
 import unicodedata
 import uuid
+from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import urlencode
 
 import httpx
 import pytest
 import uvicorn
+import yaml
+from slack_bolt.adapter.socket_mode import SocketModeHandler
 from tests.conftest import make_settings
-from tests.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, Call, FakeSlack, block_errors
+from tests.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, Call, FakeSlack, FakeSocketMode, block_errors
 
 from app.answer.record import Answer, Citation
 from app.config import get_settings
@@ -45,6 +48,7 @@ from app.interfaces.slack_blocks import (
 )
 
 TOKEN = "xoxb-1111-2222-newsqatestbot"
+APP_TOKEN = "xapp-1-A0NEWSQA-3333-newsqatestapp"
 SECRET = "9c3e4f7a1b2d4e6f8a0b1c2d3e4f5a6b"
 MENTION = f"<@{BOT_USER_ID}>"
 QUESTION = "ما الذي دعا إليه الأمين العام لحلف الناتو؟"
@@ -89,7 +93,7 @@ def serve(app: Any) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def fake() -> Iterator[FakeSlack]:
-    with FakeSlack(TOKEN) as server:
+    with FakeSlack(TOKEN, app_token=APP_TOKEN) as server:
         yield server
 
 
@@ -478,6 +482,40 @@ def test_url_verification_challenge(bot):
     response, _ = post_signed(bot, body, "application/json")
     assert response.status_code == 200
     assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
+
+
+def test_socket_mode_answers_a_mention(bot_settings, fake, recorder, engine):
+    """Socket Mode: the same listeners, with events over a WebSocket instead of HTTP."""
+    settings = bot_settings.model_copy(update={"slack_app_token": APP_TOKEN, "slack_signing_secret": None})
+    assert slack.socket_mode(settings)
+    with FakeSocketMode() as socket_server:
+        fake.socket_url = socket_server.url
+        handler = SocketModeHandler(slack.build_app(settings, recorder), APP_TOKEN)
+        handler.connect()
+        try:
+            channel = new_channel()
+            message = fake.user_says(channel, f"{MENTION} {QUESTION}")
+            sent = time.perf_counter()
+            acked = socket_server.wait_ack(socket_server.push(json.loads(event_body(mention(message, channel)))))
+            placeholder, update = answered(fake, channel)
+        finally:
+            handler.close()
+            fake.socket_url = None
+    assert acked - sent < ACK_LIMIT_S
+    assert placeholder.args["thread_ts"] == message["ts"]
+    assert update.args["text"] == engine.answer(QUESTION).answer
+    LATENCIES.append(("socket mode mention", placeholder.at - sent, update.at - sent))
+
+
+def test_manifest_declares_what_the_bot_uses():
+    manifest = yaml.safe_load(Path(slack.__file__).with_name("slack_manifest.yaml").read_text(encoding="utf-8"))
+    settings = manifest["settings"]
+    assert set(settings["event_subscriptions"]["bot_events"]) == {"app_mention", "message.im"}
+    assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
+    assert [c["command"] for c in manifest["features"]["slash_commands"]] == ["/ask"]
+    assert manifest["features"]["app_home"]["messages_tab_enabled"]
+    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert {"app_mentions:read", "chat:write", "commands", "im:history", "channels:history", "groups:history"} <= scopes
 
 
 # -- configuration -------------------------------------------------------------------
