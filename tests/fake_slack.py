@@ -14,9 +14,10 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from websockets.sync.server import ServerConnection, serve
@@ -68,7 +69,20 @@ def block_errors(blocks: Any) -> list[str]:
     return errors
 
 
-class FakeSlack:
+class _Served:
+    """Serves `self._server` (anything with `serve_forever`/`shutdown`) from a thread inside `with`."""
+
+    _server: Any
+
+    def __enter__(self):  # -> Self
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+
+
+class FakeSlack(_Served):
     """`with FakeSlack(token) as slack:` serves `slack.api_url` on 127.0.0.1."""
 
     def __init__(self, token: str, app_token: str | None = None, replies_page: int = 3) -> None:
@@ -83,16 +97,9 @@ class FakeSlack:
         self._clock = int(time.time())
         self._serial = 0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    # -- lifecycle ------------------------------------------------------
-
-    def __enter__(self) -> FakeSlack:
-        self._thread.start()
-        return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
+        super().__exit__(*exc)
         self._server.server_close()
 
     @property
@@ -128,9 +135,7 @@ class FakeSlack:
         with self._changed:
             return [c for c in self.calls if c.method == method and where(c)]
 
-    def wait_for(
-        self, method: str, where: Callable[[Call], bool] = lambda c: True, timeout: float = 60.0
-    ) -> Call:
+    def wait_for(self, method: str, where: Callable[[Call], bool] = lambda c: True, timeout: float = 60.0) -> Call:
         """The first matching call, waiting for it to arrive; AssertionError on timeout."""
         deadline = time.monotonic() + timeout
         with self._changed:
@@ -224,7 +229,13 @@ class FakeSlack:
         if message.get("bot_id") != BOT_ID:
             return {"ok": False, "error": "cant_update_message"}
         message.update(text=args.get("text", ""), blocks=args.get("blocks", []), edited={"user": BOT_USER_ID})
-        return {"ok": True, "channel": args["channel"], "ts": message["ts"], "text": message["text"], "message": message}
+        return {
+            "ok": True,
+            "channel": args["channel"],
+            "ts": message["ts"],
+            "text": message["text"],
+            "message": message,
+        }
 
     def _conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         if args.get("channel") not in self.channels:
@@ -232,7 +243,9 @@ class FakeSlack:
         parent = self._find(args["channel"], args.get("ts", ""))
         if parent is None:
             return {"ok": False, "error": "thread_not_found"}
-        thread = [m for m in self.channels[args["channel"]] if m["ts"] == parent["ts"] or m.get("thread_ts") == parent["ts"]]
+        thread = [
+            m for m in self.channels[args["channel"]] if m["ts"] == parent["ts"] or m.get("thread_ts") == parent["ts"]
+        ]
         start = int(base64.b64decode(args["cursor"]).decode()) if args.get("cursor") else 0
         size = min(int(args.get("limit", 1000)), self.replies_page)
         page, rest = thread[start : start + size], thread[start + size :]
@@ -287,7 +300,7 @@ class FakeSlack:
         return Handler
 
 
-class FakeSocketMode:
+class FakeSocketMode(_Served):
     """Slack's Socket Mode server: a WebSocket that says hello, pushes envelopes and collects acks."""
 
     def __init__(self) -> None:
@@ -295,14 +308,6 @@ class FakeSocketMode:
         self._connections: list[ServerConnection] = []
         self._changed = threading.Condition()
         self._server = serve(self._session, "127.0.0.1", 0)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FakeSocketMode:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
 
     @property
     def url(self) -> str:
@@ -310,8 +315,12 @@ class FakeSocketMode:
         return f"ws://{host}:{port}/link/?ticket={uuid.uuid4()}"
 
     def _session(self, connection: ServerConnection) -> None:
-        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": APP_ID},
-                 "debug_info": {"host": "fake-socket-mode", "approximate_connection_time": 18060}}
+        hello = {
+            "type": "hello",
+            "num_connections": 1,
+            "connection_info": {"app_id": APP_ID},
+            "debug_info": {"host": "fake-socket-mode", "approximate_connection_time": 18060},
+        }
         connection.send(json.dumps(hello))
         with self._changed:
             self._connections.append(connection)
@@ -326,8 +335,14 @@ class FakeSocketMode:
     def push(self, payload: dict[str, Any], kind: str = "events_api", timeout: float = 20.0) -> str:
         """Send one envelope to the connected client; returns its envelope_id."""
         envelope_id = str(uuid.uuid4())
-        envelope = {"envelope_id": envelope_id, "payload": payload, "type": kind,
-                    "accepts_response_payload": kind != "events_api", "retry_attempt": 0, "retry_reason": ""}
+        envelope = {
+            "envelope_id": envelope_id,
+            "payload": payload,
+            "type": kind,
+            "accepts_response_payload": kind != "events_api",
+            "retry_attempt": 0,
+            "retry_reason": "",
+        }
         with self._changed:
             if not self._changed.wait_for(lambda: self._connections, timeout):
                 raise AssertionError("no Socket Mode client connected")

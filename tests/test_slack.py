@@ -1,6 +1,6 @@
 """The Slack bot end to end in HTTP mode, no Slack workspace needed.
 
-The bot's real HTTP endpoint (uvicorn on a free loopback port) receives events
+The bot's real HTTP endpoint (uvicorn on a free loopback port, as `python -m app slack` runs it) receives events
 signed with the signing secret, exactly as Slack sends them; its real
 `WebClient` talks to `FakeSlack`, a local server speaking Slack's Web API; the
 answers come from the real engine on a temporary copy of the seed articles.
@@ -8,26 +8,22 @@ answers come from the real engine on a temporary copy of the seed articles.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
 import json
 import logging
-import threading
 import time
 import unicodedata
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from slack_bolt.adapter.socket_mode import SocketModeHandler
-from tests.conftest import make_settings
-from tests.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, Call, FakeSlack, FakeSocketMode, block_errors
 
 from app.answer.record import Answer, Citation
 from app.config import get_settings
@@ -46,6 +42,9 @@ from app.interfaces.slack_blocks import (
     split_words,
     words_for,
 )
+from tests.conftest import make_settings
+from tests.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, Call, FakeSlack, FakeSocketMode, block_errors
+from tests.web_helpers import ThreadServer
 
 TOKEN = "xoxb-1111-2222-newsqatestbot"
 APP_TOKEN = "xapp-1-A0NEWSQA-3333-newsqatestapp"
@@ -73,22 +72,8 @@ class RecordingEngine:
         return self.engine.answer(question, history)
 
 
-@contextlib.contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Run an ASGI app with uvicorn on a free 127.0.0.1 port; yields the Slack events URL."""
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}{slack.EVENTS_PATH}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+def events_url(server: ThreadServer) -> str:
+    return server.url + slack.EVENTS_PATH
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +102,8 @@ def bot_settings(engine: Engine, fake: FakeSlack, tmp_path_factory: pytest.TempP
 
 @pytest.fixture(scope="module")
 def bot(bot_settings, recorder: RecordingEngine) -> Iterator[str]:
-    with serve(slack.asgi_app(slack.build_app(bot_settings, recorder))) as url:
-        yield url
+    with ThreadServer(slack.asgi_app(slack.build_app(bot_settings, recorder))) as server:
+        yield events_url(server)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -163,7 +148,13 @@ def event_body(event: dict[str, Any], event_id: str | None = None) -> str:
             "event_id": event_id or f"Ev{uuid.uuid4().hex[:10].upper()}",
             "event_time": int(time.time()),
             "authorizations": [
-                {"enterprise_id": None, "team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True, "is_enterprise_install": False}
+                {
+                    "enterprise_id": None,
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
             ],
             "is_ext_shared_channel": False,
         },
@@ -183,7 +174,9 @@ def direct(message: dict[str, Any], channel: str) -> dict[str, Any]:
     return {**message, "channel": channel, "channel_type": "im", "event_ts": message["ts"]}
 
 
-def send_event(url: str, event: dict[str, Any], event_id: str | None = None, **headers: str) -> tuple[httpx.Response, float]:
+def send_event(
+    url: str, event: dict[str, Any], event_id: str | None = None, **headers: str
+) -> tuple[httpx.Response, float]:
     return post_signed(url, event_body(event, event_id), "application/json", **headers)
 
 
@@ -293,11 +286,17 @@ def test_messages_from_bots_and_edits_are_ignored(bot, fake, recorder):
         {"type": "message", "user": BOT_USER_ID, "bot_id": BOT_ID, "text": "from this bot itself"},
         {"type": "message", "subtype": "message_changed", "hidden": True, "message": {"text": "an edit"}},
     ]
-    for number, event in enumerate(ignored):
+    for event in ignored:
         event.update(channel=channel, channel_type="im", ts=fake.next_ts())
         assert send_event(bot, event)[0].status_code == 200
-    other_bot = {"type": "app_mention", "user": "U0OTHERBOT", "bot_id": "B0OTHERBOT", "text": f"{MENTION} hi",
-                 "channel": channel, "ts": fake.next_ts()}
+    other_bot = {
+        "type": "app_mention",
+        "user": "U0OTHERBOT",
+        "bot_id": "B0OTHERBOT",
+        "text": f"{MENTION} hi",
+        "channel": channel,
+        "ts": fake.next_ts(),
+    }
     assert send_event(bot, other_bot)[0].status_code == 200
 
     # A person's message afterwards is answered: by then the ones above were dealt with.
@@ -353,7 +352,9 @@ def test_retry_of_an_event_never_received_is_answered(bot, fake):
     """If the first delivery was lost, the retry is the only chance to answer."""
     channel = new_channel()
     message = fake.user_says(channel, f"{MENTION} {QUESTION}")
-    response, _ = send_event(bot, mention(message, channel), **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"})
+    response, _ = send_event(
+        bot, mention(message, channel), **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_error"}
+    )
     assert response.status_code == 200
     answered(fake, channel)
 
@@ -397,11 +398,22 @@ def test_an_unusable_question_gets_the_reason(bot, fake):
 # -- buttons and /ask ----------------------------------------------------------------
 
 
-def click(url: str, fake: FakeSlack, channel: str, message: dict[str, Any], action_id: str, hook: str,
-          with_message: bool = True) -> httpx.Response:
+def click(
+    url: str,
+    fake: FakeSlack,
+    channel: str,
+    message: dict[str, Any],
+    action_id: str,
+    hook: str,
+    with_message: bool = True,
+) -> httpx.Response:
     """The block_actions payload Slack posts when someone clicks a button on `message`."""
     button = next(
-        e for b in message["blocks"] if b.get("block_id") == FEEDBACK_BLOCK_ID for e in b["elements"] if e["action_id"] == action_id
+        e
+        for b in message["blocks"]
+        if b.get("block_id") == FEEDBACK_BLOCK_ID
+        for e in b["elements"]
+        if e["action_id"] == action_id
     )
     payload = {
         "type": "block_actions",
@@ -417,8 +429,9 @@ def click(url: str, fake: FakeSlack, channel: str, message: dict[str, Any], acti
     }
     if with_message:
         payload["message"] = message
-    return post_signed(url, urlencode({"payload": json.dumps(payload, ensure_ascii=False)}),
-                       "application/x-www-form-urlencoded")[0]
+    return post_signed(
+        url, urlencode({"payload": json.dumps(payload, ensure_ascii=False)}), "application/x-www-form-urlencoded"
+    )[0]
 
 
 def test_thumbs_down_is_recorded_in_the_shared_feedback_file(bot, bot_settings, fake, engine):
@@ -446,12 +459,12 @@ def test_a_vote_after_a_restart_is_still_recorded(bot_settings, fake, recorder):
     """A restarted bot no longer remembers the answer: the button and the message still tell it."""
     channel = new_channel()
     message = fake.user_says(channel, f"{MENTION} {QUESTION}")
-    with serve(slack.asgi_app(slack.build_app(bot_settings, recorder))) as first:
-        send_event(first, mention(message, channel))
+    with ThreadServer(slack.asgi_app(slack.build_app(bot_settings, recorder))) as first:
+        send_event(events_url(first), mention(message, channel))
         _, update = answered(fake, channel)
     [answer_message] = bot_messages(fake, channel)
-    with serve(slack.asgi_app(slack.build_app(bot_settings, recorder))) as restarted:
-        assert click(restarted, fake, channel, answer_message, "feedback_up", "restart").status_code == 200
+    with ThreadServer(slack.asgi_app(slack.build_app(bot_settings, recorder))) as restarted:
+        assert click(events_url(restarted), fake, channel, answer_message, "feedback_up", "restart").status_code == 200
         fake.wait_for("response_url", lambda c: c.args["hook"] == "restart")
     vote = read_feedback(bot_settings.feedback_file)[-1]
     assert vote["rating"] == "up" and vote["question"] == QUESTION
@@ -461,10 +474,19 @@ def test_a_vote_after_a_restart_is_still_recorded(bot_settings, fake, recorder):
 def test_ask_command_answers_ephemerally(bot, fake, engine):
     hook = uuid.uuid4().hex
     form = {
-        "token": "legacy-verification-token", "team_id": TEAM_ID, "team_domain": "newsqa-test",
-        "channel_id": new_channel(), "channel_name": "news", "user_id": "U0READER", "user_name": "reader",
-        "command": "/ask", "text": QUESTION, "api_app_id": APP_ID, "is_enterprise_install": "false",
-        "response_url": fake.response_url(hook), "trigger_id": "1111.2222.efgh",
+        "token": "legacy-verification-token",
+        "team_id": TEAM_ID,
+        "team_domain": "newsqa-test",
+        "channel_id": new_channel(),
+        "channel_name": "news",
+        "user_id": "U0READER",
+        "user_name": "reader",
+        "command": "/ask",
+        "text": QUESTION,
+        "api_app_id": APP_ID,
+        "is_enterprise_install": "false",
+        "response_url": fake.response_url(hook),
+        "trigger_id": "1111.2222.efgh",
     }
     response, sent = post_signed(bot, urlencode(form), "application/x-www-form-urlencoded")
     acked = time.perf_counter()
@@ -478,7 +500,13 @@ def test_ask_command_answers_ephemerally(bot, fake, engine):
 
 
 def test_url_verification_challenge(bot):
-    body = json.dumps({"token": "legacy-verification-token", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"})
+    body = json.dumps(
+        {
+            "token": "legacy-verification-token",
+            "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+            "type": "url_verification",
+        }
+    )
     response, _ = post_signed(bot, body, "application/json")
     assert response.status_code == 200
     assert response.json() == {"challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"}
@@ -539,10 +567,16 @@ def slack_env(monkeypatch, tmp_path, engine, fake):
     ("env", "named"),
     [
         ({"SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN is not set"),
-        ({"SLACK_BOT_TOKEN": "xoxp-user-token", "SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN must start with 'xoxb-'"),
+        (
+            {"SLACK_BOT_TOKEN": "xoxp-user-token", "SLACK_SIGNING_SECRET": SECRET},
+            "SLACK_BOT_TOKEN must start with 'xoxb-'",
+        ),
         ({"SLACK_BOT_TOKEN": TOKEN + " ", "SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN contains whitespace"),
         ({"SLACK_BOT_TOKEN": TOKEN}, "SLACK_SIGNING_SECRET is not set"),
-        ({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xoxb-not-an-app-token"}, "SLACK_APP_TOKEN must start with 'xapp-'"),
+        (
+            {"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xoxb-not-an-app-token"},
+            "SLACK_APP_TOKEN must start with 'xapp-'",
+        ),
         ({"SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": "slack.com/api"}, "SLACK_API_URL"),
         ({"SLACK_BOT_TOKEN": "xoxb-revoked", "SLACK_SIGNING_SECRET": SECRET}, "SLACK_BOT_TOKEN was rejected by Slack"),
         ({"SLACK_BOT_TOKEN": TOKEN, "SLACK_APP_TOKEN": "xapp-1-unknown"}, "SLACK_APP_TOKEN was rejected by Slack"),
@@ -601,6 +635,6 @@ def test_cutting_keeps_words_and_harakat_whole():
 
 
 def test_slack_markup_becomes_plain_text():
-    assert from_slack(f"{MENTION}  ما <https://x.example/a|الخبر> في <#C123|أخبار>؟ &lt;3 &amp; <@U0OTHER>", BOT_USER_ID) == (
-        "ما الخبر في #أخبار؟ <3 & @U0OTHER"
-    )
+    assert from_slack(
+        f"{MENTION}  ما <https://x.example/a|الخبر> في <#C123|أخبار>؟ &lt;3 &amp; <@U0OTHER>", BOT_USER_ID
+    ) == ("ما الخبر في #أخبار؟ <3 & @U0OTHER")

@@ -18,9 +18,10 @@ import secrets
 import sys
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from slack_bolt import App, BoltResponse
@@ -81,9 +82,7 @@ def check_config(settings: Settings, socket: bool) -> None:
         if re.search(r"\s", value or ""):
             raise SlackConfigError(f"{name} contains whitespace; paste the value again without spaces or line breaks")
         if prefix and not (value or "").startswith(prefix):
-            raise SlackConfigError(
-                f"{name} must start with {prefix!r} (it starts with {(value or '')[:5]!r}): {where}"
-            )
+            raise SlackConfigError(f"{name} must start with {prefix!r} (it starts with {(value or '')[:5]!r}): {where}")
 
     require(
         "SLACK_BOT_TOKEN",
@@ -166,9 +165,7 @@ class SlackBot:
 
     # -- events ---------------------------------------------------------
 
-    def drop_repeated_events(
-        self, body: dict[str, Any], request: Any, next: Callable[[], None]
-    ) -> BoltResponse | None:
+    def drop_repeated_events(self, body: dict[str, Any], request: Any, next: Callable[[], None]) -> BoltResponse | None:
         """Acknowledge, and do nothing else for, an event already received (Slack's retries)."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id and not self.seen.claim(("event", event_id)):

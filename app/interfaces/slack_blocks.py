@@ -11,11 +11,12 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from app.answer.record import Answer, Citation
 from app.answer.prompts import message
+from app.answer.record import Answer, Citation
 from app.config import PROMPTS_DIR
 from app.text.arabic import detect_language
 
@@ -82,7 +83,7 @@ def split_words(text: str, limit: int, measure: Callable[[str], int] = len) -> l
     pieces: list[str] = []
     current, size = "", 0
     tokens = _BREAK.split(text.strip())
-    for word, gap in zip(tokens[::2], tokens[1::2] + [""]):
+    for word, gap in zip(tokens[::2], tokens[1::2] + [""], strict=True):
         while measure(word) > limit:  # a "word" longer than a whole piece: cut it
             if current:
                 pieces.append(current)
