@@ -405,9 +405,12 @@ def click(
     message: dict[str, Any],
     action_id: str,
     hook: str,
-    with_message: bool = True,
+    ephemeral: bool = False,
 ) -> httpx.Response:
-    """The block_actions payload Slack posts when someone clicks a button on `message`."""
+    """The block_actions payload Slack posts when someone clicks a button on `message`.
+
+    For an ephemeral message Slack sends no copy of the message, only where it was.
+    """
     button = next(
         e
         for b in message["blocks"]
@@ -420,14 +423,14 @@ def click(
         "user": {"id": "U0READER", "username": "reader", "name": "reader", "team_id": TEAM_ID},
         "api_app_id": APP_ID,
         "token": "legacy-verification-token",
-        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": False},
+        "container": {"type": "message", "message_ts": message["ts"], "channel_id": channel, "is_ephemeral": ephemeral},
         "trigger_id": "1111.2222.abcd",
         "team": {"id": TEAM_ID, "domain": "newsqa-test"},
         "channel": {"id": channel, "name": "news"},
         "response_url": fake.response_url(hook),
         "actions": [{**button, "block_id": FEEDBACK_BLOCK_ID, "action_ts": fake.next_ts()}],
     }
-    if with_message:
+    if not ephemeral:
         payload["message"] = message
     return post_signed(
         url, urlencode({"payload": json.dumps(payload, ensure_ascii=False)}), "application/x-www-form-urlencoded"
@@ -471,13 +474,13 @@ def test_a_vote_after_a_restart_is_still_recorded(bot_settings, fake, recorder):
     assert vote["answer"] == update.args["text"] and vote["mode"] == "extractive" and vote["found"] is True
 
 
-def test_ask_command_answers_ephemerally(bot, fake, engine):
-    hook = uuid.uuid4().hex
+def test_ask_command_answers_ephemerally_and_its_vote_counts(bot, bot_settings, fake, engine):
+    hook, channel = uuid.uuid4().hex, new_channel()
     form = {
         "token": "legacy-verification-token",
         "team_id": TEAM_ID,
         "team_domain": "newsqa-test",
-        "channel_id": new_channel(),
+        "channel_id": channel,
         "channel_name": "news",
         "user_id": "U0READER",
         "user_name": "reader",
@@ -497,6 +500,13 @@ def test_ask_command_answers_ephemerally(bot, fake, engine):
     assert reply.args["text"] == engine.answer(QUESTION).answer
     assert block_errors(reply.args["blocks"]) == []
     LATENCIES.append(("/ask (placeholder = the ack)", acked - sent, reply.at - sent))
+
+    shown = {"blocks": reply.args["blocks"], "ts": fake.next_ts()}
+    assert click(bot, fake, channel, shown, "feedback_up", hook + "-vote", ephemeral=True).status_code == 200
+    fake.wait_for("response_url", lambda c: c.args["hook"] == hook + "-vote")
+    vote = read_feedback(bot_settings.feedback_file)[-1]
+    assert vote["rating"] == "up" and vote["question"] == QUESTION
+    assert vote["citations"] == engine.answer(QUESTION).to_dict()["citations"]
 
 
 def test_url_verification_challenge(bot):
