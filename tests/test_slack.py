@@ -648,3 +648,10 @@ def test_slack_markup_becomes_plain_text():
     assert from_slack(
         f"{MENTION}  ما <https://x.example/a|الخبر> في <#C123|أخبار>؟ &lt;3 &amp; <@U0OTHER>", BOT_USER_ID
     ) == ("ما الخبر في #أخبار؟ <3 & @U0OTHER")
+
+
+def test_the_memory_of_seen_events_is_bounded():
+    seen = slack._Recent(2)
+    assert seen.claim("a") and seen.claim("b") and not seen.claim("a")
+    assert seen.claim("c")  # "a" is now the oldest beyond the bound, and forgotten
+    assert seen.claim("a") and not seen.claim("c")

@@ -54,7 +54,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("newsqa.slack")
 
 EVENTS_PATH = "/slack/events"  # events, interactivity and /ask all arrive here in HTTP mode
-REMEMBERED = 5000  # event ids, message ids and answers kept for de-duplication and votes
+SEEN_IDS = 5000  # event and message ids kept to answer each message once (Slack retries within minutes)
+ANSWERS_KEPT = 1000  # answers kept whole for the votes on them; older votes fall back to the message text
 REPLIES_PAGE = 200
 # Message subtypes that are still a person writing; edits, joins, deletions... are not questions.
 _QUESTION_SUBTYPES = (None, "thread_broadcast", "file_share")
@@ -112,7 +113,7 @@ def check_config(settings: Settings, socket: bool) -> None:
 class _Recent:
     """A bounded, thread-safe memory of recent keys; the oldest are forgotten first."""
 
-    def __init__(self, size: int = REMEMBERED) -> None:
+    def __init__(self, size: int) -> None:
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
@@ -151,8 +152,8 @@ class SlackBot:
     def __init__(self, settings: Settings, engine: Engine) -> None:
         self.settings = settings
         self.engine = engine
-        self.seen = _Recent()
-        self.answers = _Recent()
+        self.seen = _Recent(SEEN_IDS)
+        self.answers = _Recent(ANSWERS_KEPT)
         self.workers = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="newsqa-slack")
 
     def register(self, app: App) -> None:

@@ -86,7 +86,7 @@ def split_words(text: str, limit: int, measure: Callable[[str], int] = len) -> l
     for word, gap in zip(tokens[::2], tokens[1::2] + [""], strict=True):
         while measure(word) > limit:  # a "word" longer than a whole piece: cut it
             if current:
-                pieces.append(current)
+                pieces.append(current.rstrip())
                 current, size = "", 0
             cut = _hard_cut(word, limit)
             while measure(word[:cut]) > limit:
