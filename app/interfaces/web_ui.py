@@ -129,13 +129,30 @@ def highlight(text: str, quotes: list[str]) -> str:
     return "".join(pieces)
 
 
-def _bdi(text: str, cls: str) -> str:
-    return f'<bdi class="{cls}">{esc(text)}</bdi>' if text else ""
+def _bdi(text: str, cls: str = "") -> str:
+    """Text isolated from its neighbours' direction (a Latin file name in an Arabic line)."""
+    if not text:
+        return ""
+    return f'<bdi class="{cls}">{esc(text)}</bdi>' if cls else f"<bdi>{esc(text)}</bdi>"
 
 
-def _label(cls: str, text: str) -> str:
-    """A one-line label in its own direction (an English label inside an Arabic answer)."""
-    return f'<div class="{cls}" dir="{text_direction(text)}">{esc(text)}</div>'
+_SLOT = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, **values: str) -> str:
+    """A label template with its `{name}` slots filled by ready HTML (usually `_bdi(...)`)."""
+    pieces, last = [], 0
+    for match in _SLOT.finditer(template):
+        pieces += [esc(template[last : match.start()]), values[match.group(1)]]
+        last = match.end()
+    pieces.append(esc(template[last:]))
+    return "".join(pieces)
+
+
+def _label(cls: str, template: str, direction: Direction | None = None, **values: str) -> str:
+    """One line in the direction of its own label (an English label inside an Arabic answer)."""
+    direction = direction or text_direction(_SLOT.sub("", template))  # the words, not the slot names
+    return f'<div class="{cls}" dir="{direction}">{fill(template, **values)}</div>'
 
 
 def render_card(citation: Citation, anchor: str) -> str:
@@ -162,8 +179,10 @@ def render_answer(answer: Answer, model: str | None = None) -> str:
     if not answer.found:
         parts.append(_label("nqa-notfound", text["not_found"]))
     parts.append(f'<div class="nqa-text">{_paragraphs(answer.answer, refs)}</div>')
-    mode = text["answer_llm"].format(model=model or "LLM") if answer.mode == "llm" else text["answer_extractive"]
-    parts.append(_label("nqa-mode", mode))
+    if answer.mode == "llm":
+        parts.append(_label("nqa-mode", text["answer_llm"], model=_bdi(model or "LLM")))
+    else:
+        parts.append(_label("nqa-mode", text["answer_extractive"]))
     if answer.notice:
         parts.append(_label("nqa-notice", answer.notice))
     if answer.citations:
@@ -181,33 +200,47 @@ def render_text(text: str, cls: str) -> str:
 
 
 def render_status(status: dict[str, Any], lang: Lang) -> str:
+    """The status line: answer mode and index size, or the build's progress."""
     text = labels()[lang]
     if status["ready"]:
-        mode = (
-            text["mode_llm"].format(model=status.get("model") or "?")
-            if status["mode"] == "llm"
-            else text["mode_extractive"]
-        )
-        line, state = text["status_ready"].format(mode=mode, articles=status["articles"], passages=status["passages"]), "ready"
-    elif status.get("error"):
-        line, state = text["status_failed"].format(error=status["error"]), "failed"
-    else:
-        line, state = text["status_building"].format(progress=status["progress"]), "building"
-    return f'<div class="nqa-status nqa-{state}" dir="{text_direction(line)}">{esc(line)}</div>'
+        if status["mode"] == "llm":
+            mode = fill(text["mode_llm"], model=_bdi(status.get("model") or "?"))
+        else:
+            mode = fill(text["mode_extractive"])
+        counts = {"articles": _bdi(str(status["articles"])), "passages": _bdi(str(status["passages"]))}
+        return _label("nqa-status nqa-ready", text["status_ready"], mode=mode, **counts)
+    if status.get("error"):
+        return _label("nqa-status nqa-failed", text["status_failed"], error=_bdi(status["error"]))
+    return _label("nqa-status nqa-building", text["status_building"], progress=_bdi(status["progress"]))
+
+
+def _names(names: list[str], separator: str) -> str:
+    return separator.join(_bdi(name) for name in names)
 
 
 def render_upload(outcome: UploadOutcome, lang: Lang) -> str:
+    """What happened to each uploaded file; a refused file's reason keeps its own direction."""
     text = labels()[lang]
     lines = []
     if outcome.added:
-        lines.append(text["upload_added"].format(names=", ".join(outcome.added)))
+        lines.append(_label("nqa-line", text["upload_added"], names=_names(outcome.added, text["list_separator"])))
     if outcome.unchanged:
-        lines.append(text["upload_unchanged"].format(names=", ".join(outcome.unchanged)))
+        lines.append(_label("nqa-line", text["upload_unchanged"], names=_names(outcome.unchanged, text["list_separator"])))
     if outcome.rejected:
-        lines.append(text["upload_rejected"])
-        lines += [f"• {reason}" for _, reason in outcome.rejected]
+        lines.append(_label("nqa-line", text["upload_rejected"]))
+        for name, reason in outcome.rejected:
+            detail = reason.removeprefix(f"{name}: ")
+            lines.append(
+                _label(
+                    "nqa-line",
+                    "• {name}: {detail}",
+                    text_direction(text["upload_rejected"]),
+                    name=_bdi(name, "nqa-file"),
+                    detail=_bdi(detail),
+                )
+            )
     state = "failed" if outcome.rejected else "ready"
-    return f'<div class="nqa-upload-result nqa-{state}">{_paragraphs(chr(10).join(lines))}</div>'
+    return f'<div class="nqa-upload-result nqa-{state}">{"".join(lines)}</div>'
 
 
 def theme() -> gr.themes.Base:
@@ -249,8 +282,8 @@ def build_ui(service: Service) -> gr.Blocks:
             return
         except Exception as exc:
             log.exception("answering failed")
-            error = labels()[language_of(message)]["error"].format(error=f"{type(exc).__name__}: {exc}")
-            chat[-1] = {"role": "assistant", "content": render_text(error, "nqa-error")}
+            error = _label("nqa-error", labels()[language_of(message)]["error"], error=_bdi(f"{type(exc).__name__}: {exc}"))
+            chat[-1] = {"role": "assistant", "content": error}
             yield chat, message, turns, answers
             return
         if final is None:
@@ -290,12 +323,12 @@ def build_ui(service: Service) -> gr.Blocks:
             f'<div class="nqa-head" dir="{text_direction(text["title"])}"><h1>{esc(text["title"])}</h1>'
             f"<p>{esc(text['subtitle'])}</p></div>",
             render_status(service.status(), lang),
-            gr.Chatbot(label=text["chat_label"], placeholder=esc(text["chat_placeholder"])),
-            gr.Textbox(label=text["question_label"], placeholder=text["question_placeholder"]),
+            gr.Chatbot(label=text["chat_label"], placeholder=_label("nqa-placeholder", text["chat_placeholder"])),
+            gr.Textbox(label=text["question_label"], placeholder=text["question_placeholder"], rtl=lang == "ar"),
             gr.Button(value=text["send"]),
             gr.Button(value=text["new_chat"]),
             gr.Accordion(label=text["upload_title"]),
-            esc(text["upload_help"].format(limit=_size(settings.max_upload_bytes))),
+            _label("nqa-help", text["upload_help"], limit=_bdi(_size(settings.max_upload_bytes))),
             gr.File(label=text["upload_files"]),
             gr.Button(value=text["upload_button"]),
             gr.Dataset(label=text["examples"]),
@@ -342,7 +375,7 @@ def build_ui(service: Service) -> gr.Blocks:
                     examples_per_page=20,
                 )
                 with gr.Accordion(open=False, elem_id="nqa-upload-box") as upload_box:
-                    upload_help = gr.Markdown()
+                    upload_help = gr.HTML()
                     files = gr.File(
                         file_count="multiple",
                         file_types=list(ALLOWED_SUFFIXES),
