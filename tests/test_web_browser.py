@@ -283,6 +283,31 @@ def test_hostile_article_cannot_run_script_in_the_page(site: Site, tmp_path: Pat
     assert dialogs == [] and page.evaluate("() => window.__xss") is None
 
 
+def test_a_too_long_question_is_explained_and_kept(site: Site) -> None:
+    page, _ = _open(site, "en-US")
+    question = "Why? " * 300  # over the 1000-character limit
+    page.fill("#nqa-question textarea", question)
+    page.press("#nqa-question textarea", "Enter")
+    page.get_by_text("the limit is 1000").first.wait_for(timeout=TIMEOUT_MS)  # a toast says why
+    assert page.input_value("#nqa-question textarea") == question  # nothing lost
+    assert page.locator(".nqa-q").count() == 0 and page.locator(".nqa-answer").count() == 0
+    _shot(page, "09-too-long")
+
+
+def test_ten_people_asking_at_once_all_get_answers(site: Site) -> None:
+    pages = [_open(site, "ar")[0] for _ in range(10)]
+    questions = [ARCTIC, FOLLOW_UP] * 5
+    for page, question in zip(pages, questions):
+        page.fill("#nqa-question textarea", question)
+    for page in pages:  # all submitted before any answer is awaited
+        page.press("#nqa-question textarea", "Enter")
+    for page, question in zip(pages, questions):
+        page.wait_for_selector(".nqa-mode", timeout=TIMEOUT_MS)
+        assert page.locator(".nqa-q").inner_text().strip() == question.strip()
+        assert page.locator(".nqa-answer").count() == 1
+        page.close()
+
+
 def test_llm_mode_streams_the_answer_token_by_token(site: Site) -> None:
     fake = PacedOpenAI().start()
     try:

@@ -132,22 +132,21 @@ def console_report(result: dict[str, Any]) -> str:
                      + _table(["retrieval"] + [label for _, label in SQUAD_RETRIEVAL], rows))
         parts.append(f"answers ({squad['answer_config']}): "
                      + ", ".join(f"{label} {fmt(squad['answers'][k])}" for k, label in SQUAD_ANSWERS))
-    for gate in result.get("gates", []):
-        parts.append(f"{'PASS' if gate['passed'] else 'FAIL'}  {gate['scope']} {gate['metric']} = "
-                     f"{fmt(gate['value'])} (gate: {gate['op']} {gate['bound']})")
+    if result.get("gates"):
+        parts.append("\n".join(f"{'PASS' if g['passed'] else 'FAIL'}  {g['scope']} {g['metric']} = "
+                               f"{fmt(g['value'])} (gate: {g['op']} {g['bound']})" for g in result["gates"]))
     comparison = result.get("comparison")
     if comparison:
-        parts.append(f"compared with the run of {comparison['baseline_created']}:")
+        lines = [f"compared with the run of {comparison['baseline_created']}:"]
         for run in comparison["runs"]:
             for group, rows in run["groups"].items():
-                for row in rows:
-                    mark = "WORSE" if row["worse"] else "better"
-                    parts.append(f"  {mark:6} {run['label']} {group} {row['label']}: "
-                                 f"{fmt(row['before'])} -> {fmt(row['after'])}")
+                lines += [f"  {'WORSE' if row['worse'] else 'better':6} {run['label']} {group} {row['label']}: "
+                          f"{fmt(row['before'])} -> {fmt(row['after'])}" for row in rows]
             if run["newly_failing"]:
-                parts.append(f"  now failing ({run['label']}): {', '.join(run['newly_failing'])}")
+                lines.append(f"  now failing ({run['label']}): {', '.join(run['newly_failing'])}")
             if run["newly_passing"]:
-                parts.append(f"  now passing ({run['label']}): {', '.join(run['newly_passing'])}")
+                lines.append(f"  now passing ({run['label']}): {', '.join(run['newly_passing'])}")
+        parts.append("\n".join(lines))
     parts.append(f"total {result['seconds']} s")
     return "\n\n".join(parts)
 
@@ -272,7 +271,7 @@ def _comparison(comparison: dict[str, Any]) -> str:
 CSS = """
 body{font-family:"Noto Naskh Arabic","Noto Sans Arabic","DejaVu Sans",Arial,sans-serif;margin:24px;color:#212529;line-height:1.5}
 table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #dee2e6;padding:4px 8px;vertical-align:top;text-align:start}
-td[dir=auto]{unicode-bidi:plaintext;max-width:36em}.fail td{font-size:14px}
+td[dir=auto]{unicode-bidi:plaintext;max-width:36em}.fail td{font-size:14px}.fail td:nth-child(4){min-width:22em}
 .chart{margin:8px 16px 8px 0;font-size:11px}.ct{font-weight:bold;font-size:13px}.tick{fill:#495057}.grid{stroke:#e9ecef}
 .na{fill:#adb5bd}.ok{color:#2b8a3e}.miss,.worse,.fail-gate{color:#c92a2a}.better,.pass-gate{color:#2b8a3e}
 tr.worse td{background:#fff5f5}ul,ol{margin:0;padding-inline-start:18px}small{color:#868e96}
@@ -297,10 +296,12 @@ def render_html(result: dict[str, Any]) -> str:
         summary = run["summary"]
         tags = [g for g in summary if g.startswith("tag:")]
         parts.append(
-            f"<h2>{esc(run['label'])}</h2><p>{esc(run['stats'])} · {run['seconds']} s</p>"
+            f"<h2>{esc(run['label'])}</h2><p>{esc(run['stats'].get('articles'))} articles · "
+            f"{esc(run['stats'].get('passages'))} passages · {run['seconds']} s</p>"
             + bar_chart(f"{run['label']}: metrics by language", [labels[k] for k in CHART_METRICS],
                         {g: [summary[g][k] for k in CHART_METRICS] for g in ("overall", "ar", "en")})
-            + bar_chart(f"{run['label']}: fact accuracy by question type", [t[4:] for t in tags],
+            + bar_chart(f"{run['label']}: accuracy by question type (refusals for unanswerable types)",
+                        [t[4:] for t in tags],
                         {"overall": [summary[t]["fact_accuracy"] if summary[t]["fact_accuracy"] is not None
                                      else summary[t]["refusal_accuracy"] for t in tags]})
             + histogram(f"{run['label']}: answer latency", [r["latency_ms"] for r in run["records"] if "latency_ms" in r])

@@ -112,7 +112,7 @@ def create_app(settings: Settings, engine: Any = None):
         css_paths=[CSS_FILE],
         js=JS_FILE.read_text(encoding="utf-8"),
         max_file_size=settings.max_upload_bytes,
-        footer_links=["api"],
+        footer_links=[],  # the header links to /docs, the API programs should use
         run_history=False,
         ssr_mode=False,
     )

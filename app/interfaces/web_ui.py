@@ -321,7 +321,7 @@ def build_ui(service: Service) -> gr.Blocks:
         text = labels()[lang]
         return (
             f'<div class="nqa-head" dir="{text_direction(text["title"])}"><h1>{esc(text["title"])}</h1>'
-            f"<p>{esc(text['subtitle'])}</p></div>",
+            f'<p>{esc(text["subtitle"])} <a href="docs" target="_blank">{esc(text["api_docs"])}</a></p></div>',
             render_status(service.status(), lang),
             gr.Chatbot(label=text["chat_label"], placeholder=_label("nqa-placeholder", text["chat_placeholder"])),
             gr.Textbox(label=text["question_label"], placeholder=text["question_placeholder"], rtl=lang == "ar"),

@@ -1,0 +1,189 @@
+"""`python -m app eval` end to end on a small index: real engine, real Chroma, real reports."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.config import PROJECT_ROOT, Settings
+from app.evaluation.runner import main
+from tests.conftest import make_settings
+from tests.fake_openai import FakeOpenAI
+
+QUESTIONS = PROJECT_ROOT / "evals" / "questions.jsonl"
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory) -> Settings:
+    root = tmp_path_factory.mktemp("eval")
+    return make_settings(index_dir=root / "index", feedback_file=root / "feedback.jsonl")
+
+
+def write_json(path: Path, data) -> Path:
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def report(out: Path) -> dict:
+    return json.loads((out / "eval.json").read_text(encoding="utf-8"))
+
+
+def test_limited_run_scores_writes_reports_and_passes_its_gates(settings, tmp_path, capsys):
+    gates = write_json(tmp_path / "t.json", {"extractive": {"overall": {"hit@5": {"min": 0.5}, "errors": {"max": 0}}}})
+    out = tmp_path / "out"
+    code = main(["--mode", "extractive", "--limit", "6", "--out", str(out), "--thresholds", str(gates)], settings)
+    assert code == 0, capsys.readouterr()
+    result = report(out)
+    (run,) = result["runs"]
+    assert run["label"] == "extractive/hybrid" and run["stats"]["articles"] == 5
+    assert len(run["records"]) == 6 and run["summary"]["overall"]["questions"] == 6
+    for record in run["records"]:
+        assert record["answer"]["id"] == record["id"]
+        assert record["hit@1"] == float(record["ranked_sources"][0] in record["sources"])
+        assert record["correct"] == (not record["refused"] and all(f["in_answer"] for f in record["facts"]))
+    assert [g["passed"] for g in result["gates"]] == [True, True]
+    page = (out / "eval.html").read_text(encoding="utf-8")
+    assert "<svg" in page and 'dir="auto"' in page
+    assert "<script" not in page and "src=" not in page and "<link" not in page  # self-contained
+    printed = capsys.readouterr().out
+    assert "fact accuracy" in printed and "PASS" in printed
+
+
+def test_a_failed_gate_exits_1(settings, tmp_path, capsys):
+    gates = write_json(tmp_path / "t.json", {"extractive": {"en": {"latency_p95_ms": {"max": 0.001}}}})
+    out = tmp_path / "out"
+    assert main(["--mode", "extractive", "--limit", "3", "--out", str(out), "--thresholds", str(gates)], settings) == 1
+    assert "FAIL" in capsys.readouterr().out
+    assert report(out)["gates"][0]["passed"] is False
+
+
+def test_follow_up_gets_the_previous_turn_as_history(settings, tmp_path):
+    lines = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    follow_up = next(q for q in lines if q.get("follows"))
+    parent = next(q for q in lines if q["id"] == follow_up["follows"])
+    path = tmp_path / "pair.jsonl"
+    path.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in (parent, follow_up)), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main([str(path), "--mode", "extractive", "--out", str(out)], settings) == 0
+    first, second = report(out)["runs"][0]["records"]
+    assert first["history"] == []
+    assert second["history"] == [{"role": "user", "content": parent["question"]},
+                                 {"role": "assistant", "content": first["answer"]["answer"]}]
+
+
+def test_compare_configurations_and_a_baseline(settings, tmp_path, capsys):
+    first, second = tmp_path / "first", tmp_path / "second"
+    args = ["--mode", "extractive", "--limit", "4", "--compare", "dense", "bm25"]
+    assert main(args + ["--out", str(first)], settings) == 0
+    assert [r["label"] for r in report(first)["runs"]] == ["extractive/dense", "extractive/bm25"]
+    baseline = report(first)
+    # Pretend every question passed last time, so any failure now shows as a regression.
+    for run in baseline["runs"]:
+        for record in run["records"]:
+            record["correct"] = True
+        run["summary"]["overall"]["fact_accuracy"] = 1.0
+    previous = write_json(tmp_path / "prev.json", baseline)
+    capsys.readouterr()
+    assert main(args + ["--out", str(second), "--baseline", str(previous)], settings) == 0
+    comparison = report(second)["comparison"]
+    now = report(second)["runs"][0]
+    failing = [r["id"] for r in now["records"] if not r["correct"]]
+    assert comparison["runs"][0]["newly_failing"] == failing
+    if now["summary"]["overall"]["fact_accuracy"] < 1.0:
+        assert any(d["metric"] == "fact_accuracy" and d["worse"] for d in comparison["runs"][0]["groups"]["overall"])
+    assert "compared with the run of" in capsys.readouterr().out
+    assert "Since the run of" in (second / "eval.html").read_text(encoding="utf-8")
+
+
+def test_squad_set_in_a_separate_collection(settings, tmp_path):
+    paragraphs = [
+        ("جمال خاشقجي صحفي سعودي ولد في المدينة المنورة عام 1958 وعمل مديرا لقناة العرب الإخبارية.",
+         "أين ولد جمال خاشقجي؟", "المدينة المنورة"),
+        ("نهر النيل أطول أنهار العالم ويمر في إحدى عشرة دولة أفريقية قبل أن يصب في البحر المتوسط.",
+         "أين يصب نهر النيل؟", "البحر المتوسط"),
+        ("برج خليفة في دبي هو أعلى مبنى في العالم ويبلغ ارتفاعه 828 مترا وافتتح عام 2010.",
+         "كم يبلغ ارتفاع برج خليفة؟", "828 مترا"),
+    ]
+    squad = write_json(tmp_path / "squad.json", {"data": [{"title": "t", "paragraphs": [
+        {"context": c, "qas": [{"id": str(i), "question": q, "answers": [{"text": a, "answer_start": 0}]}]}
+        for i, (c, q, a) in enumerate(paragraphs)]}]})
+    out = tmp_path / "out"
+    assert main(["--mode", "extractive", "--limit", "1", "--out", str(out), "--squad", str(squad)], settings) == 0
+    result = report(out)["squad"]
+    assert result["paragraphs"] == 3 and result["questions"] == 1 and result["errors"] == 0
+    assert set(result["retrieval"]) == {"dense", "bm25", "hybrid"}
+    record = result["records"][0]
+    assert record["gold"] == ["p0000"]
+    assert 0.0 <= record["f1"] <= 1.0 and record["em"] <= record["f1"] + 1e-9
+    # The seed index is untouched: the paragraphs live in their own folder under the index dir.
+    assert list(settings.index_dir.glob("squad-*/corpus/p0002.txt"))
+
+
+@pytest.mark.parametrize(
+    ("args", "content", "message"),
+    [
+        (["--mode", "llm"], None, "OPENAI_API_KEY"),
+        (["--limit", "0"], None, "--limit must be at least 1"),
+        (["--compare", "fast"], None, "expected MODE/RETRIEVAL"),
+        (["--thresholds", "{T}"], {"extractive": {"overall": {"speed": {"min": 1}}}}, "unknown metric 'speed'"),
+        (["--thresholds", "{T}"], {"extractive": {"overall": {"hit@1": 0.5}}}, 'expected {"min": x}'),
+        (["--thresholds", "{T}"], {"extractive": {"tag:nothing": {"hit@1": {"min": 0.1}}}}, "no group 'tag:nothing'"),
+        (["--baseline", "{T}"], [1, 2], "not an eval.json"),
+    ],
+)
+def test_bad_configuration_exits_2(settings, tmp_path, capsys, args, content, message):
+    target = write_json(tmp_path / "file.json", content)
+    argv = [a.replace("{T}", str(target)) for a in args] + ["--out", str(tmp_path / "out")]
+    if "--limit" not in argv:
+        argv += ["--limit", "1"]
+    assert main(argv, settings) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_question_file_exits_2_from_the_command_line(tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "q", "lang": "ar", "answerable": false, "sources": [], "facts": []}\n'
+                   '{"id": "b", "question": \n', encoding="utf-8")
+    env = {**os.environ, "NEWSQA_INDEX_DIR": str(tmp_path / "index")}
+    done = subprocess.run([sys.executable, "-m", "app", "eval", str(bad), "--mode", "extractive"],
+                          cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert f"{bad}:2: invalid JSON" in done.stderr
+    assert not (tmp_path / "index").exists()  # nothing was built for a run that could not start
+
+
+class JudgingOpenAI(FakeOpenAI):
+    """The test OpenAI server, also answering llama-index's judge prompts as a real model would."""
+
+    def reply_for(self, prompt: str) -> str:
+        if "expert evaluation system" in prompt:
+            return "4.0\nThe answer states the expected fact."
+        if "Please tell if a given piece of information" in prompt:
+            return "YES"
+        return super().reply_for(prompt)
+
+
+def test_llm_mode_with_judges_against_a_local_openai_server(settings, tmp_path):
+    server = JudgingOpenAI().start()
+    try:
+        llm = settings.model_copy(update={"openai_api_key": "sk-test", "openai_base_url": server.base_url,
+                                          "llm_timeout_s": 5.0, "llm_retries": 0})
+        out = tmp_path / "out"
+        gates = write_json(tmp_path / "t.json", {"llm": {"overall": {"lang_match": {"min": 0.99}}},
+                                                 "extractive": {"overall": {"hit@1": {"min": 1.1}}}})
+        code = main(["--mode", "llm", "--limit", "4", "--judge", "--out", str(out), "--thresholds", str(gates)], llm)
+    finally:
+        server.stop()
+    assert code == 0  # the extractive gate does not apply to an LLM-only run
+    (run,) = report(out)["runs"]
+    assert run["mode"] == "llm"
+    assert all(r["answer"]["mode"] == "llm" and r["lang_match"] for r in run["records"])
+    judged = [r["judge"] for r in run["records"] if "judge" in r]
+    assert judged and all(j == {"faithful": True, "correctness": 4.0, "reason": "The answer states the expected fact."}
+                          for j in judged)
+    assert run["summary"]["overall"]["judge_correctness"] == 4.0
