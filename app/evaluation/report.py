@@ -28,7 +28,8 @@ LOWER_IS_BETTER = {"false_refusal_rate", "latency_p50_ms", "latency_p95_ms", "er
 LATENCY_TOLERANCE = 0.10  # latency is noisy: only 10 % slower counts as worse
 CHART_METRICS = ["hit@5", "mrr", "fact_accuracy", "refusal_accuracy", "citation_precision",
                  "citation_recall", "faithfulness", "lang_match"]
-SQUAD_RETRIEVAL = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR")]
+SQUAD_RETRIEVAL = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"),
+                   ("hit@1_copies", "hit@1 copies"), ("hit@5_copies", "hit@5 copies")]
 SQUAD_ANSWERS = [("em", "EM"), ("f1", "F1"), ("found_rate", "answered"),
                  ("latency_p50_ms", "latency p50 ms"), ("latency_p95_ms", "latency p95 ms")]
 COLOURS = {"overall": "#4c6ef5", "ar": "#12b886", "en": "#f59f00",

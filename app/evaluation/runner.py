@@ -22,12 +22,13 @@ from typing import Any
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.evaluation import metrics as m
 from app.evaluation.dataset import DatasetError, EvalQuestion, SquadSet, load_questions, load_squad
-from app.evaluation.report import compare_runs, console_report, write_html
+from app.evaluation.report import SQUAD_RETRIEVAL, compare_runs, console_report, write_html
 
 MODES = ("extractive", "llm")
 RETRIEVALS = ("dense", "bm25", "hybrid")
 RETRIEVE_K = 10
 SQUAD_CHUNK_TOKENS = 512  # keeps a paragraph in one passage, so a hit is a paragraph hit
+NEAR_COPY = 0.8  # share of the smaller paragraph's content words the other one holds
 DEFAULT_QUESTIONS = PROJECT_ROOT / "evals" / "questions.jsonl"
 DEFAULT_OUT = PROJECT_ROOT / "artifacts" / "eval"
 
@@ -328,6 +329,29 @@ def squad_corpus(data: SquadSet, source: Path, root: Path) -> Path:
     return folder
 
 
+class NearCopies:
+    """Paragraphs that repeat the gold one: ARCD holds the same Wikipedia lead cut at
+    different lengths, and retrieval cannot know which copy an annotator wrote from.
+
+    A paragraph counts as a copy when it holds `NEAR_COPY` of the smaller one's content
+    words and contains the answer itself.
+    """
+
+    def __init__(self, paragraphs: list[str]) -> None:
+        from app.text.arabic import content_tokens, normalize
+
+        self._normalize = normalize
+        self._texts = [normalize(p) for p in paragraphs]
+        self._words = [set(content_tokens(p)) for p in paragraphs]
+
+    def of(self, gold: int, answers: Sequence[str]) -> list[str]:
+        forms = [self._normalize(a) for a in answers if a.strip()]
+        words = self._words[gold]
+        return [f"p{j:04d}" for j, other in enumerate(self._words)
+                if j == gold or (len(words & other) >= NEAR_COPY * max(1, min(len(words), len(other)))
+                                 and any(f in self._texts[j] for f in forms))]
+
+
 def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
               progress: Progress) -> dict[str, Any]:
     """Paragraph retrieval in every mode, and answer EM/F1, on a separate collection."""
@@ -344,16 +368,20 @@ def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
     stems: dict[str, list[str]] = {}
     for i, text in enumerate(data.paragraphs):
         stems.setdefault(text, []).append(f"p{i:04d}")
+    copies = NearCopies(data.paragraphs)
     questions = data.questions[:limit] if limit else data.questions
     records: list[dict[str, Any]] = []
     for i, q in enumerate(questions, start=1):
         gold = stems[data.paragraphs[q.paragraph]]
-        record: dict[str, Any] = {"id": q.id, "question": q.question, "gold": gold, "answers": list(q.answers)}
+        near = sorted(set(gold) | set(copies.of(q.paragraph, q.answers)))
+        record: dict[str, Any] = {"id": q.id, "question": q.question, "gold": gold, "near_copies": near,
+                                  "answers": list(q.answers)}
         try:
             for mode in RETRIEVALS:
                 ranked = [_stem(p.source) for p in engine.retrieve(q.question, mode=mode, top_k=RETRIEVE_K)]
                 record[mode] = {"hit@1": m.hit_at_k(ranked, gold, 1), "hit@5": m.hit_at_k(ranked, gold, 5),
-                                "mrr": m.reciprocal_rank(ranked, gold)}
+                                "mrr": m.reciprocal_rank(ranked, gold),
+                                "hit@1_copies": m.hit_at_k(ranked, near, 1), "hit@5_copies": m.hit_at_k(ranked, near, 5)}
             t0 = time.perf_counter()
             answer = engine.answer(q.question)
             record["latency_ms"] = round((time.perf_counter() - t0) * 1000, 1)
@@ -374,7 +402,7 @@ def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
         "errors": len(records) - len(done),
         "ingest_errors": [list(e) for e in ingest.errors],
         "answer_config": config.label,
-        "retrieval": {mode: {k: m.mean(r[mode][k] for r in done) for k in ("hit@1", "hit@5", "mrr")}
+        "retrieval": {mode: {k: m.mean(r[mode][k] for r in done) for k, _ in SQUAD_RETRIEVAL}
                       for mode in RETRIEVALS},
         "answers": {"em": m.mean(r["em"] for r in done), "f1": m.mean(r["f1"] for r in done),
                     "found_rate": m.mean(float(r["found"]) for r in done),
