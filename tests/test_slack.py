@@ -655,3 +655,19 @@ def test_the_memory_of_seen_events_is_bounded():
     assert seen.claim("a") and seen.claim("b") and not seen.claim("a")
     assert seen.claim("c")  # "a" is now the oldest beyond the bound, and forgotten
     assert seen.claim("a") and not seen.claim("c")
+
+
+def test_the_browser_app_can_serve_the_bot_too(bot_settings, fake, engine):
+    from app.interfaces.web import create_app
+
+    with ThreadServer(create_app(bot_settings, engine, slack=True)) as server:
+        url = events_url(server)
+        channel = new_channel()
+        message = fake.user_says(channel, f"{MENTION} {QUESTION}")
+        response, _ = send_event(url, mention(message, channel))
+        assert response.status_code == 200
+        _, update = answered(fake, channel)
+        assert update.args["text"] == engine.answer(QUESTION).answer
+        unsigned = httpx.post(url, content=b"{}", headers={"Content-Type": "application/json"}, timeout=10)
+        assert unsigned.status_code == 401
+        assert httpx.get(server.url + "/healthz", timeout=10).status_code == 200

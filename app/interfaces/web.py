@@ -73,8 +73,9 @@ class Service:
         return {"ready": True, **self.engine.stats()}
 
 
-def create_app(settings: Settings, engine: Any = None):
-    """The FastAPI app: `/api/ask`, `/healthz`, `/docs`, and the chat page at `/`.
+def create_app(settings: Settings, engine: Any = None, slack: bool = False):
+    """The FastAPI app: `/api/ask`, `/healthz`, `/docs`, the chat page at `/`, and with
+    `slack` the bot's `/slack/events`.
 
     The index warm-up starts with the app (its lifespan), so a test client or
     uvicorn gets a responsive server straight away.
@@ -103,6 +104,10 @@ def create_app(settings: Settings, engine: Any = None):
     )
     app.state.service = service
     app.include_router(build_router(service))
+    if slack:  # Slack's HTTP events on this server too, sharing the engine
+        from app.interfaces.slack import fastapi_router
+
+        app.include_router(fastapi_router(settings, engine))
     demo = build_ui(service)
     return gr.mount_gradio_app(
         app,
@@ -126,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, help="port (default: NEWSQA_PORT)")
     parser.add_argument("--corpus", type=Path, help="articles folder (default: NEWSQA_CORPUS_DIR)")
     parser.add_argument("--index", type=Path, help="index folder (default: NEWSQA_INDEX_DIR)")
+    parser.add_argument("--slack", action="store_true",
+                        help="also serve the Slack bot's HTTP events at /slack/events (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)")
     return parser
 
 
@@ -145,7 +152,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if value is not None
     }
     settings = get_settings().model_copy(update=overrides)
-    app = create_app(settings)
+    try:
+        app = create_app(settings, slack=args.slack)
+    except ValueError as exc:  # the Slack configuration, named by its variable
+        print(f"newsqa: {exc}", file=sys.stderr)
+        return 2
     print(f"newsqa: open http://{settings.host}:{settings.port}/ (API docs at /docs)", file=sys.stderr, flush=True)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
