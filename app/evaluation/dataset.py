@@ -134,14 +134,19 @@ class SquadSet:
     questions: list[SquadQuestion] = field(default_factory=list)
 
 
+def read_json(path: Path, error: type[Exception]) -> Any:
+    """A JSON file's content; an unreadable or invalid file raises `error` naming the file and line."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise error(f"{path}: cannot read ({exc})") from exc
+    except json.JSONDecodeError as exc:
+        raise error(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from exc
+
+
 def load_squad(path: Path) -> SquadSet:
     """Read SQuAD v1 JSON (`data[].paragraphs[].{context, qas[].{id, question, answers[].text}}`)."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise DatasetError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from exc
+    doc = read_json(path, DatasetError)
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), list):
         raise DatasetError(f"{path}: not SQuAD format (no top-level 'data' list)")
     result = SquadSet()

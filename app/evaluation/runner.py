@@ -21,7 +21,7 @@ from typing import Any
 
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.evaluation import metrics as m
-from app.evaluation.dataset import DatasetError, EvalQuestion, SquadSet, load_questions, load_squad
+from app.evaluation.dataset import DatasetError, EvalQuestion, SquadSet, load_questions, load_squad, read_json
 from app.evaluation.report import SQUAD_RETRIEVAL, compare_runs, console_report, write_html
 
 MODES = ("extractive", "llm")
@@ -105,12 +105,7 @@ def config_settings(base: Settings, config: RunConfig) -> Settings:
 
 def load_thresholds(path: Path) -> dict[str, Any]:
     """Read and shape-check the gates file: {section: {group: {metric: {"min"|"max": x}}}}."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from exc
+    data = read_json(path, ConfigError)
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a JSON object")
     for section, groups in data.items():
@@ -425,10 +420,7 @@ def _public_settings(settings: Settings) -> dict[str, Any]:
 
 
 def load_baseline(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError(f"--baseline {path}: cannot read a previous report ({exc})") from exc
+    data = read_json(path, ConfigError)
     if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
         raise ConfigError(f"--baseline {path}: not an eval.json written by this runner")
     return data
