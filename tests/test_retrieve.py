@@ -25,3 +25,23 @@ def test_near_copies_need_shared_words_and_the_answer() -> None:
     assert copies.of(0, ["1911"]) == ["p0000", "p0001"]
     assert copies.of(0, ["جامعة بعيدة"]) == ["p0000"]  # the answer is not in the copy
     assert copies.of(2, ["البحر"]) == ["p0002"]
+
+
+def test_lexical_tokens_match_forms_the_stemmer_keeps_apart() -> None:
+    from app.text.arabic import content_tokens, lexical_tokens
+
+    assert not set(content_tokens("واستمرت")) & set(content_tokens("استمرت"))
+    assert set(lexical_tokens("واستمرت")) & set(lexical_tokens("استمرت"))
+    assert lexical_tokens("في من على") == []  # stop words stay out
+
+
+def test_a_lexical_index_from_another_analyser_is_rebuilt(tmp_path) -> None:
+    import json
+
+    from app.index.lexical import LexicalIndex
+
+    index = LexicalIndex.build(["a", "b"], ["يحدها من الشمال تركيا", "تقع المدينة على البحر"])
+    index.save(tmp_path)
+    assert LexicalIndex.load(tmp_path).search("ما الذي تحد من الشمال", 2)[0][0] == "a"
+    (tmp_path / "ids.json").write_text(json.dumps(["a", "b"]))  # an earlier version's format
+    assert LexicalIndex.load(tmp_path) is None

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.retrieve import Hit
-from app.text.arabic import content_tokens, detect_language, normalize
+from app.text.arabic import content_tokens, detect_language, normalize, words
 
 # Question cues, matched on normalised text (language knowledge, not corpus knowledge).
 _NUMBER_CUES = re.compile(r"(^|\s)(كم|بكم|عدد|نسبه|how (many|much)|what (share|percentage|proportion|number)|percent)(\s|$)")
@@ -37,6 +37,9 @@ SECOND_SENTENCE_MARGIN = 0.02
 MIN_DENSE_SAME_LANGUAGE = 0.83
 MIN_DENSE_CROSS_LANGUAGE = 0.785
 MIN_LEXICAL = 0.5  # ...unless it shares at least half the question's content words
+# A line of fewer words is a heading, not an answer; e5 also rates very short
+# texts as close to any short question.
+MIN_SENTENCE_WORDS = 4
 
 
 @dataclass
@@ -72,6 +75,8 @@ def score_sentences(
         dense_scores = matrix @ query_vector if len(matrix) else np.zeros(0)
         for (start, end), dense in zip(hit.passage.sentences, dense_scores):
             sentence = hit.passage.text[start:end]
+            if len(words(sentence)) < MIN_SENTENCE_WORDS:
+                continue
             lexical = len(wanted & set(content_tokens(sentence))) / len(wanted) if wanted else 0.0
             score = float(dense) + LEXICAL_WEIGHT * lexical + RANK_WEIGHT / (index + 1)
             norm = normalize(sentence)

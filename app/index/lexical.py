@@ -1,7 +1,8 @@
 """BM25 over Arabic-normalised, stemmed tokens (bm25s), persisted beside Chroma.
 
-bm25s has no Arabic analyser, so tokens come from `app.text.arabic.content_tokens`
-on both the index and the query side.
+bm25s has no Arabic analyser, so tokens come from `app.text.arabic.lexical_tokens`
+on both the index and the query side. The analyser's name is saved with the
+index: an index built by another analyser is rebuilt from the passages' text.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from pathlib import Path
 
 import bm25s
 
-from app.text.arabic import content_tokens
+from app.text.arabic import lexical_tokens
 
 log = logging.getLogger(__name__)
+ANALYSER = "snowball-stems+char4grams"  # change it whenever lexical_tokens changes
 
 
 class LexicalIndex:
@@ -25,16 +27,16 @@ class LexicalIndex:
         self._model = model
 
     @classmethod
-    def build(cls, ids: list[str], tokens: list[list[str]]) -> "LexicalIndex":
+    def build(cls, ids: list[str], texts: list[str]) -> "LexicalIndex":
         if not ids:
             return cls([], None)
         model = bm25s.BM25()
-        model.index(tokens, show_progress=False)
+        model.index([lexical_tokens(text) for text in texts], show_progress=False)
         return cls(list(ids), model)
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "ids.json").write_text(json.dumps(self.ids), encoding="utf-8")
+        (folder / "ids.json").write_text(json.dumps({"analyser": ANALYSER, "ids": self.ids}), encoding="utf-8")
         if self._model is not None:
             self._model.save(str(folder), show_progress=False)
 
@@ -43,7 +45,11 @@ class LexicalIndex:
         ids_file = folder / "ids.json"
         if not ids_file.exists():
             return None
-        ids = json.loads(ids_file.read_text(encoding="utf-8"))
+        saved = json.loads(ids_file.read_text(encoding="utf-8"))
+        if not isinstance(saved, dict) or saved.get("analyser") != ANALYSER:
+            log.info("lexical index at %s was built by another analyser; it will be rebuilt", folder)
+            return None
+        ids = saved["ids"]
         if not ids:
             return cls([], None)
         try:
@@ -54,7 +60,7 @@ class LexicalIndex:
         return cls(ids, model)
 
     def search(self, query: str, k: int) -> list[tuple[str, float]]:
-        tokens = content_tokens(query)
+        tokens = lexical_tokens(query)
         if self._model is None or not tokens:
             return []
         k = min(k, len(self.ids))

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.index.lexical import LexicalIndex
-from app.text.arabic import content_tokens
 
 Span = tuple[int, int]
 
@@ -32,7 +31,11 @@ class StoredPassage:
     chunk: int
     text: str
     sentences: list[Span]
-    tokens: list[str] = field(default_factory=list)  # lexical tokens of title + text
+
+    @property
+    def searchable(self) -> str:
+        """What BM25 indexes: the title is part of every passage's text."""
+        return f"{self.title}\n{self.text}"
 
 
 @dataclass
@@ -65,6 +68,7 @@ class PassageStore:
             for line in handle:
                 raw = json.loads(line)
                 raw["sentences"] = [tuple(s) for s in raw["sentences"]]
+                raw.pop("tokens", None)  # stored by earlier versions; the lexical index re-derives them
                 passage = StoredPassage(**raw)
                 store.passages[passage.id] = passage
         matrix = np.load(folder / "sentence_vectors.npy") if store.passages else np.zeros((0, dim), np.float32)
@@ -75,7 +79,11 @@ class PassageStore:
             row += n
         lexical = LexicalIndex.load(folder / "bm25")
         consistent = lexical is not None and set(lexical.ids) == set(store.passages)
-        store.lexical = lexical if consistent else store._build_lexical()
+        if consistent:
+            store.lexical = lexical
+        else:
+            store.lexical = store._build_lexical()
+            store.lexical.save(folder / "bm25")
         return store
 
     def __len__(self) -> int:
@@ -89,7 +97,6 @@ class PassageStore:
         """Replace everything of `source` with these passages; returns the ids it dropped."""
         dropped = self.drop_file(source)
         for passage, matrix in zip(passages, vectors):
-            passage.tokens = content_tokens(f"{passage.title}\n{passage.text}")
             self.passages[passage.id] = passage
             self.vectors[passage.id] = matrix.astype(np.float32)
         self.files[source] = entry
@@ -127,7 +134,7 @@ class PassageStore:
 
     def _build_lexical(self) -> LexicalIndex:
         ids = list(self.passages)
-        return LexicalIndex.build(ids, [self.passages[i].tokens for i in ids])
+        return LexicalIndex.build(ids, [self.passages[i].searchable for i in ids])
 
 
 def _atomic_write(path: Path, text: str) -> None:
