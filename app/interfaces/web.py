@@ -21,9 +21,13 @@ log = logging.getLogger(__name__)
 
 
 class Service:
-    """The engine plus whether its index is ready, shared by the API and the page."""
+    """The engine plus whether its index is ready, shared by the API and the page.
 
-    def __init__(self, settings: Settings, engine: Any) -> None:
+    Without an engine given, it is imported and built in the warm-up thread: the
+    engine's imports take seconds, and the server should listen meanwhile.
+    """
+
+    def __init__(self, settings: Settings, engine: Any = None) -> None:
         self.settings = settings
         self.engine = engine
         self.progress = "waiting to start"
@@ -43,6 +47,11 @@ class Service:
     def warm_up(self) -> None:
         """Build the index if needed (blocking); failures are kept for the page to show."""
         try:
+            if self.engine is None:
+                self._note("loading the engine")
+                from app.engine import Engine
+
+                self.engine = Engine(self.settings)
             self._note("checking the index")
             self.engine.ensure_ready(progress=self._note)
         except Exception as exc:  # shown on the page and /healthz rather than killing the server
@@ -86,7 +95,7 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
     from app.interfaces.web_api import build_router
     from app.interfaces.web_ui import CSS_FILE, JS_FILE, build_ui, theme
 
-    if engine is None:
+    if engine is None and slack:  # the bot and the page must share one engine
         from app.engine import Engine
 
         engine = Engine(settings)
@@ -107,7 +116,7 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
     if slack:  # Slack's HTTP events on this server too, sharing the engine
         from app.interfaces.slack import fastapi_router
 
-        app.include_router(fastapi_router(settings, engine))
+        app.include_router(fastapi_router(settings, service.engine))
     demo = build_ui(service)
     return gr.mount_gradio_app(
         app,
