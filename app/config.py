@@ -19,6 +19,10 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
 
 
+class SettingError(ValueError):
+    """Settings that cannot work together; the message names the variable."""
+
+
 class Settings(BaseSettings):
     """Runtime configuration. See `.env.example` for every variable."""
 

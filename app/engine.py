@@ -19,18 +19,19 @@ from functools import cached_property
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
+import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.answer import extractive
-from app.answer.citations import resolve_citations
+from app.answer.citations import quote_answer, resolve_citations
 from app.answer.llm import LLMAnswerer, is_refusal
 from app.answer.prompts import message
 from app.answer.record import Answer, History, Passage, QuestionError
 from app.config import Settings, get_settings
 from app.index.embedders import embed_queries, embedder_identity, make_embedder
 from app.index.passage_store import PassageStore
-from app.index.vector_store import collection_name, open_vector_store
+from app.index.vector_store import IndexUnavailable, collection_name, count, open_vector_store
 from app.ingest.pipeline import Ingestor, IngestReport
 from app.retrieve import Hit, RetrievalMode, Retriever
 from app.text.arabic import detect_language
@@ -53,6 +54,7 @@ class Engine:
         self.settings = settings or get_settings()
         self._lock = threading.RLock()
         self._loaded: _Parts | None = None
+        self._verified = False  # the vector store was checked against the passage store
 
     # -- parts ---------------------------------------------------------------
     @property
@@ -85,9 +87,16 @@ class Engine:
             return Ingestor(self.settings, parts.embedder, parts.vectors, parts.store).run(targets, prune, progress)
 
     def ensure_ready(self, progress: Progress | None = None) -> None:
-        """Build the index from the corpus folder if it is empty."""
+        """Build the index from the corpus folder if it is empty, or if the vector store lost it."""
         with self._lock:
-            if len(self._parts.store):
+            parts = self._parts
+            if not self._verified:
+                self._verified = True
+                if len(parts.store) and count(parts.vectors) < len(parts.store):
+                    log.warning("the vector store holds fewer passages than the index; re-embedding everything")
+                    for source in list(parts.store.files):
+                        parts.store.drop_file(source)
+            if len(parts.store):
                 return
             say = progress or (lambda _m: None)
             say(f"building the index from {self.settings.corpus_dir} …")
@@ -115,12 +124,28 @@ class Engine:
             raise QuestionError(
                 f"the question is {len(text)} characters long; the limit is {self.settings.max_question_chars}"
             )
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates, e.g. from undecodable command-line bytes
+            raise QuestionError("the question is not valid text (undecodable characters)") from None
         return text
+
+    @staticmethod
+    def _check_history(history: object) -> History:
+        if not isinstance(history, (list, tuple)) or not all(
+            isinstance(turn, dict) and turn.get("role") in ("user", "assistant") and isinstance(turn.get("content"), str)
+            for turn in history
+        ):
+            raise QuestionError('the history must be a list of {"role": "user"|"assistant", "content": text}')
+        return history
 
     def _search(self, query: str, mode: str | None, top_k: int | None):
         self.ensure_ready()
         parts = self._parts
-        vector = embed_queries(parts.embedder, [query])[0]
+        try:
+            vector = embed_queries(parts.embedder, [query])[0]
+        except Exception as exc:  # a remote embedder that is down or refuses the key
+            raise IndexUnavailable(f"the embedder {parts.collection} failed: {type(exc).__name__}: {exc}") from exc
         with self._lock:
             hits = parts.retriever.search(query, vector, mode or self.settings.retrieval, top_k or self.settings.top_k)
         return vector, hits
@@ -143,7 +168,7 @@ class Engine:
         started = time.perf_counter()
         text = self._check(question)
         language = detect_language(text)
-        query = self._standalone(text, history)
+        query = self._standalone(text, self._check_history(history))
         vector, hits = self._search(query, None, None)
         retrieved = time.perf_counter()
 
@@ -189,11 +214,11 @@ class Engine:
 
     def _extractive(self, question: str, query: str, vector, hits: list[Hit], language: str) -> tuple[str, list, bool, str]:
         store = self._parts.store
-        composed = extractive.compose(question, query, vector, hits, [store.vectors[h.passage.id] for h in hits])
+        empty = np.zeros((0, len(vector)), np.float32)  # a passage replaced by an upload meanwhile
+        composed = extractive.compose(question, query, vector, hits, [store.vectors.get(h.passage.id, empty) for h in hits])
         if composed is None:
             return message("not_found", language), [], False, "extractive"
-        text, quotes = composed
-        answer_text, citations = resolve_citations(text, hits, quotes)
+        answer_text, citations = quote_answer(composed, hits)
         return answer_text, citations, True, "extractive"
 
     def _standalone(self, question: str, history: History) -> str:

@@ -28,3 +28,17 @@ def test_arabic_digits_and_arabic_comma_in_markers():
 def test_no_valid_marker_means_no_citation():
     text, citations = resolve_citations("Invented [9] claim [0].", hits(2))
     assert citations == [] and text == "Invented claim."
+
+
+def test_ranges_are_expanded_and_renumbered() -> None:
+    text, citations = resolve_citations("A [2-3]. B [1–2].", hits(3))
+    assert text == "A [1][2]. B [3][1]."
+    assert [c.n for c in citations] == [1, 2, 3]
+
+
+def test_a_marker_inside_a_quoted_sentence_stays_text() -> None:
+    from app.answer.citations import quote_answer
+
+    text, citations = quote_answer([(1, "الطاقة تكفي أربعين مليون منزل [3]."), (0, "جملة ثانية.")], hits(3))
+    assert text == "الطاقة تكفي أربعين مليون منزل [3]. [1] جملة ثانية. [2]"
+    assert [c.source for c in citations] == [hits(3)[1].passage.source, hits(3)[0].passage.source]

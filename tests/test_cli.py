@@ -60,3 +60,32 @@ def test_bad_question_is_a_one_line_error(cli_env, question, message):
     assert result.returncode != 0
     assert result.stdout == ""
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_ask_json_always_has_an_id(cli_env):
+    result = run(cli_env, "ask", "--json", "ما هي مبادرة حارس القطب الشمالي؟")
+    assert list(json.loads(result.stdout))[0] == "id" and json.loads(result.stdout)["id"] is None
+
+
+def test_jsonl_survives_a_bad_history_and_undecodable_text(cli_env):
+    lines = [
+        json.dumps({"id": "h", "question": "ما سببها؟", "history": "abc"}),
+        '{"id": "s", "question": "abc \\ud800 def"}',
+        json.dumps({"id": "ok", "question": "ما هي مبادرة حارس القطب الشمالي؟"}, ensure_ascii=False),
+    ]
+    result = run(cli_env, "ask", "--jsonl", stdin="\n".join(lines) + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["h", "s", "ok"]
+    assert "history" in out[0]["error"] and "not valid text" in out[1]["error"]
+    assert out[2]["found"] is True and result.returncode == 1
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_corpus_and_bad_settings_are_one_line_errors(cli_env, tmp_path):
+    missing = {**cli_env, "NEWSQA_INDEX_DIR": str(tmp_path / "index"), "NEWSQA_CORPUS_DIR": str(tmp_path / "none")}
+    result = run(missing, "ask", "متى عقد الاجتماع؟")
+    assert result.returncode == 2 and "no articles are indexed" in result.stderr
+    for env in ({**cli_env, "NEWSQA_TOP_K": "abc"}, {**cli_env, "NEWSQA_EMBEDDER": "openai"}):
+        result = run(env, "ask", "متى عقد الاجتماع؟")
+        assert result.returncode == 2 and "Traceback" not in result.stderr
+        assert "NEWSQA_TOP_K" in result.stderr or "OPENAI_API_KEY" in result.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from app.engine import Engine
@@ -170,3 +171,66 @@ def test_a_broken_file_does_not_lose_the_index(tmp_path):
     assert [name for name, _ in report.errors] == ["broken.txt"]
     assert report.unchanged == [seed("004").name]
     assert engine.stats()["passages"] == before
+
+
+def _one_article_index(tmp_path: Path) -> tuple[Path, Engine]:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    shutil.copy(seed("004"), corpus)
+    engine = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    engine.ensure_ready()
+    return corpus, engine
+
+
+@pytest.mark.parametrize("damage", ["truncate vectors", "shorter vectors", "empty manifest", "garbage bm25 ids"])
+def test_a_damaged_index_is_set_aside_and_rebuilt(tmp_path, damage):
+    corpus, engine = _one_article_index(tmp_path)
+    folder = engine._parts.store.folder
+    question = "ما هي مبادرة حارس القطب الشمالي؟"
+    expected = engine.answer(question).answer
+    vectors = folder / "sentence_vectors.npy"
+    if damage == "truncate vectors":
+        vectors.write_bytes(vectors.read_bytes()[:100])
+    elif damage == "shorter vectors":
+        np.save(vectors, np.load(vectors)[:3])
+    elif damage == "empty manifest":
+        (folder / "manifest.json").write_text("")
+    else:
+        (folder / "bm25" / "ids.json").write_text("garbage")
+    reopened = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    assert reopened.answer(question).answer == expected  # rebuilt (or re-read), same answer
+
+
+def test_vectors_lost_from_chroma_are_embedded_again(tmp_path):
+    corpus, engine = _one_article_index(tmp_path)
+    passages = engine.stats()["passages"]
+    vectors = engine._parts.vectors
+    vectors.client.delete(ids=vectors.client.get()["ids"])
+    reopened = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+    reopened.ensure_ready()
+    assert count(reopened._parts.vectors) == reopened.stats()["passages"] == passages
+
+
+def test_same_file_name_in_two_folders_is_refused_and_a_moved_file_is_kept(tmp_path):
+    corpus, engine = _one_article_index(tmp_path)
+    name = seed("004").name
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / name).write_text("مقال آخر تماما يحمل الاسم نفسه ويتحدث عن مهرجان التمور في المدينة.\n", encoding="utf-8")
+    report = engine.ingest([other])
+    assert report.added == [] and "already indexed" in report.errors[0][1]
+    assert "مهرجان" not in engine.answer("ما هي مبادرة حارس القطب الشمالي؟").answer
+
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    (corpus / name).rename(moved / name)
+    report = engine.ingest([moved], prune=True)
+    assert report.unchanged == [name] and report.removed == []
+    assert engine.stats()["articles"] == 1
+
+
+def test_a_file_without_sentences_is_refused(tmp_path):
+    corpus, engine = _one_article_index(tmp_path)
+    (corpus / "marks.txt").write_text("!!! ؟؟؟ ...\n", encoding="utf-8")
+    report = engine.ingest()
+    assert [name for name, _ in report.errors] == ["marks.txt"] and report.added == []

@@ -93,11 +93,8 @@ def is_answerable(best: Choice, question_language: str, passage_language: str) -
 
 def compose(
     question: str, query: str, query_vector: np.ndarray, hits: list[Hit], vectors: list[np.ndarray]
-) -> tuple[str, dict[int, list[str]]] | None:
-    """The answer text with `[n]` markers (n = hit index + 1) and the quoted sentences per hit.
-
-    None when nothing retrieved answers the question.
-    """
+) -> list[tuple[int, str]] | None:
+    """The sentences that answer, as (hit index, sentence), best first; None when nothing retrieved answers."""
     ranked = score_sentences(question, query, query_vector, hits, vectors)
     if not ranked or not is_answerable(ranked[0], detect_language(question), hits[ranked[0].hit_index].passage.language):
         return None
@@ -106,9 +103,4 @@ def compose(
         if other.score >= ranked[0].score - SECOND_SENTENCE_MARGIN and other.sentence != ranked[0].sentence:
             chosen.append(other)
             break
-    quotes: dict[int, list[str]] = {}
-    parts = []
-    for choice in chosen:
-        quotes.setdefault(choice.hit_index + 1, []).append(choice.sentence)
-        parts.append(f"{choice.sentence} [{choice.hit_index + 1}]")
-    return " ".join(parts), quotes
+    return [(choice.hit_index, choice.sentence) for choice in chosen]

@@ -67,8 +67,8 @@ class Answer:
     notice: str | None = None  # e.g. "LLM failed, extractive fallback"
 
     def to_dict(self, id: Any = None) -> dict[str, Any]:
-        """The JSON object of the CLI contract (`id` first when given)."""
-        data: dict[str, Any] = {} if id is None else {"id": id}
+        """The JSON object of the CLI contract; `id` is null when the caller gave none."""
+        data: dict[str, Any] = {"id": id}
         data.update(
             question=self.question,
             answer=self.answer,

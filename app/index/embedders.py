@@ -13,7 +13,7 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
-from app.config import Settings
+from app.config import SettingError, Settings
 
 _OPENAI_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
 
@@ -59,7 +59,7 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
         from llama_index.embeddings.openai import OpenAIEmbedding
 
         if not settings.openai_api_key:
-            raise ValueError("NEWSQA_EMBEDDER=openai needs OPENAI_API_KEY")
+            raise SettingError("NEWSQA_EMBEDDER=openai needs OPENAI_API_KEY")
         return OpenAIEmbedding(
             model=settings.openai_embed_model,
             api_key=settings.openai_api_key,

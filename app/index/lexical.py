@@ -45,7 +45,11 @@ class LexicalIndex:
         ids_file = folder / "ids.json"
         if not ids_file.exists():
             return None
-        saved = json.loads(ids_file.read_text(encoding="utf-8"))
+        try:
+            saved = json.loads(ids_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            log.warning("lexical index at %s is unreadable (%s); it will be rebuilt", folder, exc)
+            return None
         if not isinstance(saved, dict) or saved.get("analyser") != ANALYSER:
             log.info("lexical index at %s was built by another analyser; it will be rebuilt", folder)
             return None

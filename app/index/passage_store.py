@@ -10,13 +10,17 @@ lexical index, and a manifest of ingested files with their content hashes.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.index.lexical import LexicalIndex
+
+log = logging.getLogger(__name__)
 
 Span = tuple[int, int]
 
@@ -58,39 +62,51 @@ class PassageStore:
     # -- reading -----------------------------------------------------------
     @classmethod
     def open(cls, folder: Path, dim: int) -> "PassageStore":
+        """The saved store; an unreadable or inconsistent one is set aside and starts empty,
+        so the engine rebuilds it from the articles instead of answering from a mismatch."""
         store = cls(folder, dim)
-        manifest = folder / "manifest.json"
-        if not manifest.exists():
+        if not (folder / "manifest.json").exists():
             return store
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-        store.files = {name: FileEntry(**entry) for name, entry in data["files"].items()}
+        try:
+            store._load()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            broken = folder.with_name(f"{folder.name}.broken-{int(time.time())}")
+            log.warning("the index at %s is unreadable (%s); moved to %s, it will be rebuilt", folder, exc, broken)
+            os.replace(folder, broken)
+            return cls(folder, dim)
+        return store
+
+    def _load(self) -> None:
+        folder = self.folder
+        data = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        self.files = {name: FileEntry(**entry) for name, entry in data["files"].items()}
         with (folder / "passages.jsonl").open(encoding="utf-8") as handle:
             for line in handle:
                 raw = json.loads(line)
                 raw["sentences"] = [tuple(s) for s in raw["sentences"]]
                 raw.pop("tokens", None)  # stored by earlier versions; the lexical index re-derives them
                 passage = StoredPassage(**raw)
-                store.passages[passage.id] = passage
-        matrix = np.load(folder / "sentence_vectors.npy") if store.passages else np.zeros((0, dim), np.float32)
+                self.passages[passage.id] = passage
+        rows = sum(len(p.sentences) for p in self.passages.values())
+        matrix = np.load(folder / "sentence_vectors.npy") if self.passages else np.zeros((0, self.dim), np.float32)
+        if matrix.shape != (rows, self.dim):
+            raise ValueError(f"sentence vectors are {matrix.shape}, the passages need ({rows}, {self.dim})")
+        if {pid for entry in self.files.values() for pid in entry.ids} != set(self.passages):
+            raise ValueError("the manifest and the passages disagree")
         row = 0
-        for passage in store.passages.values():
+        for passage in self.passages.values():
             n = len(passage.sentences)
-            store.vectors[passage.id] = matrix[row : row + n]
+            self.vectors[passage.id] = matrix[row : row + n]
             row += n
         lexical = LexicalIndex.load(folder / "bm25")
-        consistent = lexical is not None and set(lexical.ids) == set(store.passages)
-        if consistent:
-            store.lexical = lexical
+        if lexical is not None and set(lexical.ids) == set(self.passages):
+            self.lexical = lexical
         else:
-            store.lexical = store._build_lexical()
-            store.lexical.save(folder / "bm25")
-        return store
+            self.lexical = self._build_lexical()
+            self.lexical.save(folder / "bm25")
 
     def __len__(self) -> int:
         return len(self.passages)
-
-    def get(self, ids: list[str]) -> list[StoredPassage]:
-        return [self.passages[i] for i in ids if i in self.passages]
 
     # -- writing -----------------------------------------------------------
     def put_file(self, source: str, entry: FileEntry, passages: list[StoredPassage], vectors: list[np.ndarray]) -> list[str]:
@@ -102,6 +118,10 @@ class PassageStore:
         self.files[source] = entry
         self._dirty = True
         return dropped
+
+    def touch(self) -> None:
+        """A file entry changed in place (e.g. its path); the next commit saves it."""
+        self._dirty = True
 
     def drop_file(self, source: str) -> list[str]:
         entry = self.files.pop(source, None)

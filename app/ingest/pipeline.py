@@ -7,6 +7,7 @@ is reported and skipped; nothing already indexed is lost.
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from app.index.passage_store import FileEntry, PassageStore, StoredPassage
 from app.index.vector_store import replace_source
 from app.ingest.articles import SUPPORTED, Article, ArticleError, load_article
 from app.ingest.passages import make_passages
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[str], None]
 
@@ -94,10 +97,26 @@ class Ingestor:
                 report.errors.append((path.name, str(exc)))
                 continue
             known = self.store.files.get(article.source)
+            where = str(path.resolve())
+            if known and known.path != where and Path(known.path).exists():
+                # `source` (the file name) is what citations show, so it must be unique.
+                report.errors.append((path.name, f"{path}: another file named {article.source} is already "
+                                                 f"indexed from {known.path}; rename one of them"))
+                continue
             if known and known.sha == article.sha:
+                known.path = where  # a moved file is the same article, not a pruned one
+                self.store.touch()
                 report.unchanged.append(article.source)
                 continue
-            report.passages += self._index(article, path)
+            try:
+                report.passages += self._index(article, path)
+            except ArticleError as exc:
+                report.errors.append((path.name, str(exc)))
+                continue
+            except Exception as exc:  # embedder or vector store: keep what is indexed, say which file failed
+                log.warning("indexing %s failed", path, exc_info=True)
+                report.errors.append((path.name, f"{path}: could not be indexed ({type(exc).__name__}: {exc})"))
+                continue
             (report.updated if known else report.added).append(article.source)
             if number % 25 == 0 or number == len(files):
                 say(f"indexed {number}/{len(files)} files")
@@ -117,6 +136,8 @@ class Ingestor:
             self.settings.chunk_tokens,
             self.settings.chunk_overlap_tokens,
         )
+        if not drafts:
+            raise ArticleError(f"{path}: no sentences to index")
         passages = [
             StoredPassage(
                 id=f"{article.source}#{d.index}:{article.sha[:10]}",

@@ -12,7 +12,10 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence, TextIO
 
+from pydantic import ValidationError
+
 from app.answer.record import Answer, QuestionError
+from app.config import SettingError
 from app.index.vector_store import IndexUnavailable
 
 
@@ -70,6 +73,11 @@ def _ask_batch(engine: Any, stdin: TextIO, stdout: TextIO) -> int:
         except QuestionError as exc:
             failures += 1
             out = {"id": qid, "error": f"line {lineno}: {exc}"}
+        except IndexUnavailable:
+            raise  # every later line would fail the same way
+        except Exception as exc:  # one line must not end the batch
+            failures += 1
+            out = {"id": qid, "error": f"line {lineno}: {type(exc).__name__}: {exc}"}
         stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
     return 1 if failures else 0
@@ -77,12 +85,14 @@ def _ask_batch(engine: Any, stdin: TextIO, stdout: TextIO) -> int:
 
 def cmd_ask(args: argparse.Namespace) -> int:
     engine = _engine()
+    engine.ensure_ready(progress=_stderr)
+    if not engine.stats()["passages"]:
+        raise IndexUnavailable(f"no articles are indexed (corpus: {engine.settings.corpus_dir}); "
+                               "add .txt, .md or .html files and run `python -m app ingest`")
     if args.jsonl:
-        engine.ensure_ready(progress=_stderr)
         return _ask_batch(engine, sys.stdin, sys.stdout)
     question = " ".join(args.question)
     try:
-        engine.ensure_ready(progress=_stderr)
         answer = engine.answer(question)
     except QuestionError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -140,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except IndexUnavailable as exc:
+    except (IndexUnavailable, SettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ValidationError as exc:  # a malformed setting in the environment or .env
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
+        print(f"error: bad setting: {problems}", file=sys.stderr)
         return 2
