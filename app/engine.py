@@ -215,7 +215,8 @@ class Engine:
     def _extractive(self, question: str, query: str, vector, hits: list[Hit], language: str) -> tuple[str, list, bool, str]:
         store = self._parts.store
         empty = np.zeros((0, len(vector)), np.float32)  # a passage replaced by an upload meanwhile
-        composed = extractive.compose(question, query, vector, hits, [store.vectors.get(h.passage.id, empty) for h in hits])
+        composed = extractive.compose(question, query, vector, hits, [store.vectors.get(h.passage.id, empty) for h in hits],
+                                      store.baseline(vector))
         if composed is None:
             return message("not_found", language), [], False, "extractive"
         answer_text, citations = quote_answer(composed, hits)

@@ -36,7 +36,14 @@ SECOND_SENTENCE_MARGIN = 0.02
 # e5-small: cosines run lower when question and passage are in different languages)...
 MIN_DENSE_SAME_LANGUAGE = 0.83
 MIN_DENSE_CROSS_LANGUAGE = 0.785
-MIN_LEXICAL = 0.5  # ...unless it shares at least half the question's content words
+MIN_LEXICAL = 0.5  # ...unless it shares at least half the question's content words (and two or more)
+MIN_SHARED = 2
+# ...and the best sentence must stand out from the index as a whole: this many
+# standard deviations above the question's mean cosine to all sentences. Greetings
+# and gibberish sit near every sentence alike (z < 1.6 measured), real questions
+# above 1.8. Only judged when the index holds enough sentences for the statistic.
+MIN_Z = 1.8
+MIN_BASELINE_SENTENCES = 50
 # A line of fewer words is a heading, not an answer; e5 also rates very short
 # texts as close to any short question.
 MIN_SENTENCE_WORDS = 4
@@ -49,6 +56,7 @@ class Choice:
     score: float
     dense: float
     lexical: float
+    shared: int  # content words shared with the question
 
 
 def expected_type(question: str) -> str | None:
@@ -77,26 +85,35 @@ def score_sentences(
             sentence = hit.passage.text[start:end]
             if len(words(sentence)) < MIN_SENTENCE_WORDS:
                 continue
-            lexical = len(wanted & set(content_tokens(sentence))) / len(wanted) if wanted else 0.0
+            shared = len(wanted & set(content_tokens(sentence)))
+            lexical = shared / len(wanted) if wanted else 0.0
             score = float(dense) + LEXICAL_WEIGHT * lexical + RANK_WEIGHT / (index + 1)
             norm = normalize(sentence)
             if (kind == "number" and _HAS_NUMBER.search(norm)) or (kind == "date" and _HAS_DATE.search(norm)):
                 score += TYPE_BONUS
-            choices.append(Choice(index, sentence, score, float(dense), lexical))
+            choices.append(Choice(index, sentence, score, float(dense), lexical, shared))
     return sorted(choices, key=lambda c: c.score, reverse=True)
 
 
-def is_answerable(best: Choice, question_language: str, passage_language: str) -> bool:
+def is_answerable(best: Choice, question_language: str, passage_language: str,
+                  baseline: tuple[float, float, int]) -> bool:
+    """`baseline`: the question's mean and spread of cosine over the index, and the sample size."""
+    if best.lexical >= MIN_LEXICAL and best.shared >= MIN_SHARED:
+        return True
     floor = MIN_DENSE_SAME_LANGUAGE if question_language == passage_language else MIN_DENSE_CROSS_LANGUAGE
-    return best.dense >= floor or best.lexical >= MIN_LEXICAL
+    mean, spread, sentences = baseline
+    stands_out = sentences < MIN_BASELINE_SENTENCES or spread <= 0 or (best.dense - mean) / spread >= MIN_Z
+    return best.dense >= floor and stands_out
 
 
 def compose(
-    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], vectors: list[np.ndarray]
+    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], vectors: list[np.ndarray],
+    baseline: tuple[float, float, int],
 ) -> list[tuple[int, str]] | None:
     """The sentences that answer, as (hit index, sentence), best first; None when nothing retrieved answers."""
     ranked = score_sentences(question, query, query_vector, hits, vectors)
-    if not ranked or not is_answerable(ranked[0], detect_language(question), hits[ranked[0].hit_index].passage.language):
+    best = ranked[0] if ranked else None
+    if best is None or not is_answerable(best, detect_language(question), hits[best.hit_index].passage.language, baseline):
         return None
     chosen = [ranked[0]]
     for other in ranked[1:4]:

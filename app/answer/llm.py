@@ -36,12 +36,12 @@ class LLMAnswerer:
             context_window=CONTEXT_WINDOW,
         )
 
-    def _synthesizer(self, language: str, streaming: bool):
+    def _synthesizer(self, language: str):
         prompt = PromptTemplate(template("answer")).partial_format(
             language=message("language_names", language), not_found=NOT_FOUND_TOKEN
         )
         return get_response_synthesizer(
-            llm=self.llm, text_qa_template=prompt, response_mode="compact", streaming=streaming
+            llm=self.llm, text_qa_template=prompt, response_mode="compact", streaming=True
         )
 
     @staticmethod
@@ -54,12 +54,9 @@ class LLMAnswerer:
             nodes.append(NodeWithScore(node=TextNode(text=text, id_=p.id), score=hit.score))
         return nodes
 
-    def answer(self, question: str, hits: list[Hit], language: str) -> str:
-        response = self._synthesizer(language, streaming=False).synthesize(question, nodes=self._nodes(hits))
-        return str(response.response or "")
-
     def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str]:
-        response = self._synthesizer(language, streaming=True).synthesize(question, nodes=self._nodes(hits))
+        """The answer's text as it comes (the engine's non-streaming `answer` collects it too)."""
+        response = self._synthesizer(language).synthesize(question, nodes=self._nodes(hits))
         yield from response.response_gen
 
     def condense(self, question: str, history: History) -> str:

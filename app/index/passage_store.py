@@ -21,6 +21,7 @@ import numpy as np
 from app.index.lexical import LexicalIndex
 
 log = logging.getLogger(__name__)
+BASELINE_SAMPLE = 4096
 
 Span = tuple[int, int]
 
@@ -58,6 +59,7 @@ class PassageStore:
         self.files: dict[str, FileEntry] = {}
         self.lexical = LexicalIndex([], None)
         self._dirty = False
+        self._sample: np.ndarray | None = None  # sentence vectors for `baseline`, rebuilt after writes
 
     # -- reading -----------------------------------------------------------
     @classmethod
@@ -108,6 +110,20 @@ class PassageStore:
     def __len__(self) -> int:
         return len(self.passages)
 
+    def baseline(self, vector: np.ndarray) -> tuple[float, float, int]:
+        """Mean and spread of a query's cosine to the indexed sentences (a fixed sample of
+        at most `BASELINE_SAMPLE`), and the sample's size: how close "unrelated" is for this query."""
+        if self._sample is None:
+            rows = [m for m in self.vectors.values() if len(m)]
+            matrix = np.concatenate(rows) if rows else np.zeros((0, self.dim), np.float32)
+            if len(matrix) > BASELINE_SAMPLE:
+                matrix = matrix[np.random.default_rng(0).choice(len(matrix), BASELINE_SAMPLE, replace=False)]
+            self._sample = matrix
+        if not len(self._sample):
+            return 0.0, 0.0, 0
+        similar = self._sample @ vector
+        return float(similar.mean()), float(similar.std()), len(self._sample)
+
     # -- writing -----------------------------------------------------------
     def put_file(self, source: str, entry: FileEntry, passages: list[StoredPassage], vectors: list[np.ndarray]) -> list[str]:
         """Replace everything of `source` with these passages; returns the ids it dropped."""
@@ -117,6 +133,7 @@ class PassageStore:
             self.vectors[passage.id] = matrix.astype(np.float32)
         self.files[source] = entry
         self._dirty = True
+        self._sample = None
         return dropped
 
     def touch(self) -> None:
@@ -131,6 +148,7 @@ class PassageStore:
             self.passages.pop(pid, None)
             self.vectors.pop(pid, None)
         self._dirty = True
+        self._sample = None
         return entry.ids
 
     def commit(self) -> None:

@@ -118,7 +118,7 @@ class _HtmlText(HTMLParser):
         values = {k: v or "" for k, v in attrs}
         if tag in self.SKIP:
             self.skip_depth += 1
-        elif tag == "title":
+        elif tag == "title" and not self.skip_depth:  # not an <svg>'s <title>
             self.in_title = True
         elif tag == "h1":
             self.in_h1 = True
