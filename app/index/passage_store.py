@@ -152,7 +152,11 @@ class PassageStore:
         return entry.ids
 
     def commit(self) -> None:
-        """Rebuild the lexical index and persist; the manifest goes last so a crash leaves the old state."""
+        """Rebuild the lexical index and persist, each file replaced atomically.
+
+        A crash between two files leaves them disagreeing; `open` notices (the manifest,
+        the passages and the vectors must match) and the index is rebuilt.
+        """
         if not self._dirty:
             return
         self.folder.mkdir(parents=True, exist_ok=True)
