@@ -43,30 +43,24 @@ class Server:
 
     def wait_ready(self, timeout: float = 240) -> float:
         """Seconds from start until `/healthz` says ready; fails with the server log."""
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.log.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
-                    return time.perf_counter() - self.started
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        raise TimeoutError(f"server not ready after {timeout}s:\n{self.log.read_text()}")
+        return self._wait(lambda response: response.status_code == 200, "ready", timeout)
 
     def wait_listening(self, timeout: float = 120) -> float:
         """Seconds from start until the server answers HTTP at all (ready or not)."""
+        return self._wait(lambda response: True, "listening", timeout)
+
+    def _wait(self, done, state: str, timeout: float) -> float:
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.log.read_text()}")
             try:
-                httpx.get(f"{self.url}/healthz", timeout=2)
-                return time.perf_counter() - self.started
+                if done(httpx.get(f"{self.url}/healthz", timeout=2)):
+                    return time.perf_counter() - self.started
             except httpx.HTTPError:
-                time.sleep(0.05)
-        raise TimeoutError(f"server not listening after {timeout}s:\n{self.log.read_text()}")
+                pass
+            time.sleep(0.05)
+        raise TimeoutError(f"server not {state} after {timeout}s:\n{self.log.read_text()}")
 
     def stop(self) -> None:
         self.process.terminate()
