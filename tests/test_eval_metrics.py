@@ -56,6 +56,11 @@ def test_arabic_prefixes_match_but_latin_words_do_not_start_mid_word():
     assert m.fact_in("Rutte's speech in Bucharest", ["Bucharest"])
 
 
+def test_the_article_after_lam_is_spelled_lam_lam():
+    assert m.fact_in("الممثلة العليا للسياسة الخارجية", ["السياسة الخارجية"])
+    assert not m.fact_in("الممثلة العليا للشؤون الخارجية", ["السياسة الخارجية"])
+
+
 def test_a_citation_that_does_not_hold_the_fact():
     facts = [["بوخارست", "Bucharest"]]
     cited = [("000", "انطلق المنتدى في العاصمة الرومانية بوخارست"), ("004", "اجتماع مع اليابان وأستراليا")]

@@ -97,10 +97,15 @@ def form_in(form: str, text: str) -> bool:
     return False
 
 
+def _spellings(form: str) -> list[str]:
+    """A form and, for an Arabic word with the article, its spelling after "ل" (ل + الـ = لـلـ)."""
+    return [form, "ل" + form[1:]] if form.startswith("ال") and len(form) > 3 else [form]
+
+
 def fact_in(text: str, forms: Sequence[str]) -> bool:
     """Whether `text` holds the fact in any of its acceptable forms."""
     haystack = canonical(text)
-    return any(form_in(canonical(form), haystack) for form in forms)
+    return any(form_in(spelling, haystack) for form in forms for spelling in _spellings(canonical(form)))
 
 
 def strip_markers(text: str) -> str:
