@@ -70,6 +70,7 @@ def test_extractive_answer_holds_the_key_fact(engine, question, fact):
         "asdf qwer zxcv",
         "ما هي عاصمة فرنسا؟",  # one shared word ("العاصمة") is not an answer
         "وما سببها؟",  # a follow-up without its conversation
+        "كم عدد الجنود الذين سيرسلهم الناتو إلى القطب الشمالي؟",  # the initiative is there, no figure
     ],
 )
 def test_questions_the_articles_do_not_cover(engine, question):

@@ -21,7 +21,10 @@ from app.text.arabic import content_tokens, detect_language, normalize, words
 # Question cues, matched on normalised text (language knowledge, not corpus knowledge).
 _NUMBER_CUES = re.compile(r"(^|\s)(كم|بكم|عدد|نسبه|how (many|much)|what (share|percentage|proportion|number)|percent)(\s|$)")
 _DATE_CUES = re.compile(r"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|شهر)|when|what (year|date|day|month)|which (year|day|month))(\s|$)")
-_HAS_NUMBER = re.compile(r"\d")
+_HAS_NUMBER = re.compile(
+    r"\d|(^|\s)(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|مئه|مائه|الف|مليون|مليار|ضعف|نصف|ربع)"
+    r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|half|double|twice)\b"
+)
 _HAS_DATE = re.compile(
     r"\b(19|20)\d{2}\b|\d{1,2}[/.-]\d{1,2}|"
     r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
@@ -32,6 +35,9 @@ LEXICAL_WEIGHT = 0.35
 TYPE_BONUS = 0.04
 RANK_WEIGHT = 0.02
 SECOND_SENTENCE_MARGIN = 0.02
+# A "how many" question is answered by a sentence with a number at most this far
+# below the best sentence; with none, the articles don't state the figure.
+NUMBER_MARGIN = 0.03
 # Below these cosines the best sentence is not about the question (measured on
 # e5-small: cosines run lower when question and passage are in different languages)...
 MIN_DENSE_SAME_LANGUAGE = 0.83
@@ -115,6 +121,10 @@ def compose(
     best = ranked[0] if ranked else None
     if best is None or not is_answerable(best, detect_language(question), hits[best.hit_index].passage.language, baseline):
         return None
+    if expected_type(question) == "number":
+        ranked = [c for c in ranked if c.score >= best.score - NUMBER_MARGIN and _HAS_NUMBER.search(normalize(c.sentence))]
+        if not ranked:
+            return None
     chosen = [ranked[0]]
     for other in ranked[1:4]:
         if other.score >= ranked[0].score - SECOND_SENTENCE_MARGIN and other.sentence != ranked[0].sentence:
