@@ -25,6 +25,7 @@ _HAS_NUMBER = re.compile(
     r"\d|(^|\s)(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|مئه|مائه|الف|مليون|مليار|ضعف|نصف|ربع)"
     r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|half|double|twice)\b"
 )
+_LATIN = re.compile(r"[A-Za-z]{2,}")
 _HAS_DATE = re.compile(
     r"\b(19|20)\d{2}\b|\d{1,2}[/.-]\d{1,2}|"
     r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
@@ -35,6 +36,10 @@ LEXICAL_WEIGHT = 0.35
 TYPE_BONUS = 0.04
 RANK_WEIGHT = 0.02
 SECOND_SENTENCE_MARGIN = 0.02
+# e5 puts an Arabic sentence holding Latin words (an acronym such as "ABC") closer to
+# every English question; such a sentence pays this unless the question has those words.
+# Measured on the seed set: English fact accuracy 0.618 -> 0.647, the same for 0.01-0.03.
+LATIN_PENALTY = 0.02
 # A "how many" question is answered by a sentence with a number at most this far
 # below the best sentence; with none, the articles don't state the figure.
 NUMBER_MARGIN = 0.03
@@ -84,6 +89,8 @@ def score_sentences(
     """
     wanted = set(content_tokens(query))
     kind = expected_type(question)
+    language = detect_language(question)
+    asked_latin = {w.lower() for w in _LATIN.findall(query)}
     choices: list[Choice] = []
     for index, (hit, matrix) in enumerate(zip(hits, vectors)):
         dense_scores = matrix @ query_vector if len(matrix) else np.zeros(0)
@@ -94,6 +101,8 @@ def score_sentences(
             shared = len(wanted & set(content_tokens(sentence)))
             lexical = shared / len(wanted) if wanted else 0.0
             score = float(dense) + LEXICAL_WEIGHT * lexical + RANK_WEIGHT / (index + 1)
+            if hit.passage.language != language and {w.lower() for w in _LATIN.findall(sentence)} - asked_latin:
+                score -= LATIN_PENALTY
             norm = normalize(sentence)
             if (kind == "number" and _HAS_NUMBER.search(norm)) or (kind == "date" and _HAS_DATE.search(norm)):
                 score += TYPE_BONUS
