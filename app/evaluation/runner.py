@@ -23,6 +23,7 @@ from app.config import PROJECT_ROOT, Settings, get_settings
 from app.evaluation import metrics as m
 from app.evaluation.dataset import DatasetError, EvalQuestion, SquadSet, load_questions, load_squad, read_json
 from app.evaluation.report import SQUAD_RETRIEVAL, compare_runs, console_report, write_html
+from app.text.arabic import content_tokens, normalize
 
 MODES = ("extractive", "llm")
 RETRIEVALS = ("dense", "bm25", "hybrid")
@@ -333,14 +334,11 @@ class NearCopies:
     """
 
     def __init__(self, paragraphs: list[str]) -> None:
-        from app.text.arabic import content_tokens, normalize
-
-        self._normalize = normalize
         self._texts = [normalize(p) for p in paragraphs]
         self._words = [set(content_tokens(p)) for p in paragraphs]
 
     def of(self, gold: int, answers: Sequence[str]) -> list[str]:
-        forms = [self._normalize(a) for a in answers if a.strip()]
+        forms = [normalize(a) for a in answers if a.strip()]
         words = self._words[gold]
         return [f"p{j:04d}" for j, other in enumerate(self._words)
                 if j == gold or (len(words & other) >= NEAR_COPY * max(1, min(len(words), len(other)))

@@ -113,16 +113,17 @@ class PassageStore:
     def baseline(self, vector: np.ndarray) -> tuple[float, float, int]:
         """Mean and spread of a query's cosine to the indexed sentences (a fixed sample of
         at most `BASELINE_SAMPLE`), and the sample's size: how close "unrelated" is for this query."""
-        if self._sample is None:
-            rows = [m for m in self.vectors.values() if len(m)]
-            matrix = np.concatenate(rows) if rows else np.zeros((0, self.dim), np.float32)
-            if len(matrix) > BASELINE_SAMPLE:
-                matrix = matrix[np.random.default_rng(0).choice(len(matrix), BASELINE_SAMPLE, replace=False)]
-            self._sample = matrix
-        if not len(self._sample):
+        sample = self._sample  # read once: an upload may reset it meanwhile
+        if sample is None:
+            rows = [m for m in list(self.vectors.values()) if len(m)]
+            sample = np.concatenate(rows) if rows else np.zeros((0, self.dim), np.float32)
+            if len(sample) > BASELINE_SAMPLE:
+                sample = sample[np.random.default_rng(0).choice(len(sample), BASELINE_SAMPLE, replace=False)]
+            self._sample = sample
+        if not len(sample):
             return 0.0, 0.0, 0
-        similar = self._sample @ vector
-        return float(similar.mean()), float(similar.std()), len(self._sample)
+        similar = sample @ vector
+        return float(similar.mean()), float(similar.std()), len(sample)
 
     # -- writing -----------------------------------------------------------
     def put_file(self, source: str, entry: FileEntry, passages: list[StoredPassage], vectors: list[np.ndarray]) -> list[str]:

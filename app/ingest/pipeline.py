@@ -104,8 +104,9 @@ class Ingestor:
                                                  f"indexed from {known.path}; rename one of them"))
                 continue
             if known and known.sha == article.sha:
-                known.path = where  # a moved file is the same article, not a pruned one
-                self.store.touch()
+                if known.path != where:  # a moved file is the same article, not a pruned one
+                    known.path = where
+                    self.store.touch()
                 report.unchanged.append(article.source)
                 continue
             try:
