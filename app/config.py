@@ -48,6 +48,8 @@ class Settings(BaseSettings):
         40, ge=0, le=1024, validation_alias="NEWSQA_CHUNK_OVERLAP_TOKENS"
     )
     max_file_bytes: int = Field(2_000_000, ge=1, validation_alias="NEWSQA_MAX_FILE_BYTES")
+    ingest_batch_passages: int = Field(64, ge=1, le=4096, validation_alias="NEWSQA_INGEST_BATCH")
+    refresh_seconds: float = Field(2.0, gt=0, le=3600, validation_alias="NEWSQA_REFRESH_SECONDS")
 
     # Retrieval
     retrieval: Literal["hybrid", "dense", "bm25"] = Field(

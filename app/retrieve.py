@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma through llama-index) + BM25, fused by relative score.
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by relative score.
 
 Three signals, each min-max normalised over its own candidates and summed with
 equal weights (llama-index's "relative_score" fusion): the passage's cosine
@@ -10,22 +10,22 @@ fusion of dense and BM25) to 0.74; `evals/` has the figures.
 The fusion is keyed by passage id. llama-index's `QueryFusionRetriever` keys it
 by node content hash, and the two retrievers' copies of a passage carry
 different metadata, so the same passage would be counted twice there.
+
+Every read goes to Chroma (the passages' text and sentence vectors are fetched
+for the candidates only) or to the caller's `Snapshot`, which says which rows
+are current: nothing here holds a lock.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from collections.abc import Iterable
 from typing import Literal
 
 import numpy as np
-from llama_index.core import VectorStoreIndex
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import QueryBundle
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from app.index.passage_store import PassageStore, StoredPassage
+from app.index.chroma import ChromaIndex
+from app.index.records import StoredPassage
+from app.index.snapshot import Snapshot
 
 RetrievalMode = Literal["hybrid", "dense", "bm25"]
 
@@ -35,6 +35,7 @@ class Hit:
     passage: StoredPassage
     score: float  # fused score (or the single retriever's score)
     dense: float | None = None  # cosine similarity, when the dense side saw it
+    sentences: np.ndarray | None = None  # the passage's sentence vectors, in order
 
 
 def relative_score_fusion(signals: list[dict[str, float]]) -> dict[str, float]:
@@ -50,41 +51,33 @@ def relative_score_fusion(signals: list[dict[str, float]]) -> dict[str, float]:
 
 
 class Retriever:
-    def __init__(self, embedder: BaseEmbedding, vectors: ChromaVectorStore, store: PassageStore, candidates: int) -> None:
-        self.store = store
+    def __init__(self, chroma: ChromaIndex, candidates: int) -> None:
+        self.chroma = chroma
         self.candidates = candidates
-        index = VectorStoreIndex.from_vector_store(vectors, embed_model=embedder)
-        self._dense = index.as_retriever(similarity_top_k=candidates)
 
-    def dense(self, query: str, query_vector: np.ndarray) -> list[tuple[str, float]]:
-        bundle = QueryBundle(query_str=query, embedding=query_vector.tolist())
-        # Chroma's distance is 1 - cosine; llama-index reports exp(-distance).
-        return [(n.node.node_id, 1.0 + math.log(max(n.score or 1e-12, 1e-12))) for n in self._dense.retrieve(bundle)]
-
-    def best_sentence(self, ids: Iterable[str], query_vector: np.ndarray) -> dict[str, float]:
-        """Each passage's highest sentence cosine (the vectors are stored normalised)."""
-        vectors = self.store.vectors
-        return {pid: float((vectors[pid] @ query_vector).max()) for pid in ids if pid in vectors and len(vectors[pid])}
-
-    def search(self, query: str, query_vector: np.ndarray, mode: RetrievalMode, top_k: int) -> list[Hit]:
-        if not len(self.store):
+    def search(self, snapshot: Snapshot, query: str, query_vector: np.ndarray, mode: RetrievalMode,
+               top_k: int) -> list[Hit]:
+        if not snapshot.articles:
             return []
-        dense = self.dense(query, query_vector) if mode in ("dense", "hybrid") else []
-        lexical = self.store.lexical.search(query, self.candidates) if mode in ("bm25", "hybrid") else []
-        cosine, bm25 = dict(dense), dict(lexical)
+        dense: dict[str, float] = {}
+        if mode in ("dense", "hybrid"):
+            # Ask for a few more: stale rows of a replaced article may take places.
+            found = self.chroma.dense(query_vector, self.candidates + top_k)
+            dense = dict([hit for hit in found if snapshot.owns(hit[0])][: self.candidates])
+        bm25 = dict(snapshot.lexical.search(query, self.candidates, snapshot.owns)) if mode != "dense" else {}
+        sentences: dict[str, np.ndarray] = {}
         if mode == "dense":
-            scores = cosine
+            scores = dense
         elif mode == "bm25":
             scores = bm25
         else:
-            sentence = self.best_sentence(cosine.keys() | bm25.keys(), query_vector)
-            scores = relative_score_fusion([cosine, bm25, sentence])
-        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
-        hits = []
-        for pid, score in ranked:
-            passage = self.store.passages.get(pid)
-            if passage is not None:  # a vector whose passage was dropped meanwhile
-                hits.append(Hit(passage, score, cosine.get(pid)))
-            if len(hits) == top_k:
-                break
-        return hits
+            sentences = self.chroma.sentence_vectors(sorted(dense.keys() | bm25.keys()))
+            best = {pid: float((m @ query_vector).max()) for pid, m in sentences.items() if len(m)}
+            scores = relative_score_fusion([dense, bm25, best])
+        top = [pid for pid, _ in sorted(scores.items(), key=lambda item: item[1], reverse=True)[: top_k + 2]]
+        passages = self.chroma.fetch_passages(top)
+        if mode != "hybrid":
+            sentences = self.chroma.sentence_vectors(top)
+        hits = [Hit(passages[pid], scores[pid], dense.get(pid), sentences.get(pid))
+                for pid in top if pid in passages]  # a row removed by a writer meanwhile is skipped
+        return hits[:top_k]

@@ -10,7 +10,6 @@ are refused with its messages), then copied under a safe name inside
 from __future__ import annotations
 
 import re
-import threading
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,6 @@ ALLOWED_SUFFIXES = SUPPORTED
 _MAX_STEM_CHARS = 80
 # Letters and digits of any script (Arabic names stay readable), plus a few separators.
 _UNSAFE = re.compile(r"[^\w\-. ]+", re.UNICODE)
-_ingest_lock = threading.Lock()
 
 
 class UploadError(ValueError):
@@ -116,8 +114,9 @@ def add_articles(corpus_dir: Path, engine: _Ingests, uploads: Sequence[Path], ma
         saved[path.name] = (path, upload.name, is_new)
     if not saved:
         return outcome
-    with _ingest_lock:  # identical files go in too: a no-op if they are indexed already
-        report = engine.ingest([path for path, _, _ in saved.values()])
+    # Identical files go in too: a no-op if they are indexed already. The engine lets one
+    # writer in at a time, and questions go on meanwhile.
+    report = engine.ingest([path for path, _, _ in saved.values()])
     failed = {Path(str(file)).name: message for file, message in report.errors}
     for name, (path, sent_name, is_new) in saved.items():
         if name in failed:

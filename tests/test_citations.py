@@ -1,7 +1,7 @@
 """Citation checking: unknown markers dropped, the rest renumbered by first use."""
 
 from app.answer.citations import resolve_citations
-from app.index.passage_store import StoredPassage
+from app.index.records import StoredPassage
 from app.retrieve import Hit
 
 

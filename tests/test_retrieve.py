@@ -3,6 +3,7 @@
 import pytest
 
 from app.evaluation.runner import NearCopies
+from app.index.records import StoredPassage
 from app.retrieve import relative_score_fusion
 
 
@@ -35,13 +36,28 @@ def test_lexical_tokens_match_forms_the_stemmer_keeps_apart() -> None:
     assert lexical_tokens("في من على") == []  # stop words stay out
 
 
-def test_a_lexical_index_from_another_analyser_is_rebuilt(tmp_path) -> None:
+def _passage(pid: str, text: str) -> StoredPassage:
+    return StoredPassage(id=pid, source=pid, title="", date="", language="ar", chunk=0, text=text, sentences=[])
+
+
+def test_the_lexical_cache_round_trips_and_another_analysers_cache_is_rebuilt(tmp_path) -> None:
     import json
 
-    from app.index.lexical import LexicalIndex
+    from app.index.lexical import TokenStore
 
-    index = LexicalIndex.build(["a", "b"], ["يحدها من الشمال تركيا", "تقع المدينة على البحر"])
-    index.save(tmp_path)
-    assert LexicalIndex.load(tmp_path).search("ما الذي تحد من الشمال", 2)[0][0] == "a"
-    (tmp_path / "ids.json").write_text(json.dumps(["a", "b"]))  # an earlier version's format
-    assert LexicalIndex.load(tmp_path) is None
+    tokens = TokenStore(generation="g1")
+    tokens.add([_passage("a", "يحدها من الشمال تركيا"), _passage("b", "تقع المدينة على البحر")])
+    tokens.save(tmp_path / "cache")
+    loaded = TokenStore.load(tmp_path / "cache")
+    assert loaded.generation == "g1" and sorted(loaded.docs) == ["a", "b"]
+    assert loaded.build().search("ما الذي تحد من الشمال", 2)[0][0] == "a"
+    assert loaded.build().search("كلمات غير موجودة إطلاقا", 2) == []
+
+    loaded.keep({"b"})  # an article dropped: its tokens go, the rest stay
+    assert [pid for pid, _ in loaded.build().search("المدينة البحر", 2)] == ["b"]
+
+    state = tmp_path / "cache" / "state.json"
+    state.write_text(json.dumps({**json.loads(state.read_text()), "analyser": "an earlier one"}))
+    assert TokenStore.load(tmp_path / "cache").docs == {}  # rebuilt from Chroma, not trusted
+    (tmp_path / "cache" / "tokens.npy").write_bytes(b"garbage")
+    assert TokenStore.load(tmp_path / "cache").docs == {}

@@ -17,6 +17,7 @@ from app.text.arabic import detect_language
 from app.text.chrome import strip_chrome
 
 SUPPORTED = (".txt", ".md", ".markdown", ".html", ".htm")
+ARCHIVES = (".jsonl",)  # one article a line; see `app.ingest.archive`
 
 
 class ArticleError(ValueError):
@@ -25,12 +26,16 @@ class ArticleError(ValueError):
 
 @dataclass
 class Article:
-    source: str  # file name, the article's identity in the index
+    source: str  # the article's identity in the index and in citations: file name or archive id
     title: str
     date: str  # ISO 8601 or ""
     language: str
     body: str
-    sha: str  # of the raw file bytes: unchanged files are not embedded again
+    sha: str  # of the raw bytes: unchanged articles are not embedded again
+    origin: str = ""  # the file it was read from (an archive for archive records)
+    url: str = ""
+    publisher: str = ""
+    author: str = ""
 
 
 def load_article(path: Path, max_bytes: int) -> Article:
@@ -68,6 +73,7 @@ def load_article(path: Path, max_bytes: int) -> Article:
         language=detect_language(body),
         body=body.strip(),
         sha=hashlib.sha256(raw).hexdigest(),
+        origin=str(path.resolve()),
     )
 
 

@@ -1,33 +1,65 @@
-"""Ingestion: files -> clean articles -> passages -> vectors -> Chroma + passage store.
+"""Ingestion: files and archives -> articles -> passages -> vectors -> Chroma, in batches.
 
-Incremental by content hash: an unchanged file is not embedded again, a changed
-one replaces its old passages, `prune` drops files that are gone. A broken file
-is reported and skipped; nothing already indexed is lost.
+It streams: articles are read one at a time and written to Chroma in batches
+of about `NEWSQA_INGEST_BATCH` passages (seconds of embedding each), so a killed
+ingest loses at most the batch in flight and running it again resumes: what a
+batch committed is found in Chroma by content hash and not embedded again.
+Passage and sentence rows are content-addressed, so a re-run writes no
+duplicates, and the rows of an older version of an article are removed when
+the new one is written (see `app.index.chroma`).
+
+What is embedded: each sentence once (overlapping passages share sentences),
+plus the article's title. A passage's vector is the normalised mean of its
+title's and its sentences' vectors, so the embedder reads every word once
+instead of twice (passages, then their sentences again).
+
+A broken file or record is reported and skipped; nothing already indexed is lost.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
-from llama_index.core.schema import TextNode
-from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from app.config import Settings
+from app.index.chroma import ArticleRows, ChromaIndex
 from app.index.embedders import embed_texts
-from app.index.passage_store import FileEntry, PassageStore, StoredPassage
-from app.index.vector_store import replace_source
-from app.ingest.articles import SUPPORTED, Article, ArticleError, load_article
-from app.ingest.passages import make_passages
+from app.index.records import ArticleRecord, StoredPassage, passage_id
+from app.ingest.archive import count_records, read_archive
+from app.ingest.articles import ARCHIVES, SUPPORTED, Article, ArticleError, load_article
+from app.ingest.passages import PassageDraft, make_passages
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str], None]
+
+@dataclass
+class IngestStatus:
+    """Where a running ingest stands, for a progress bar or a log line."""
+
+    done: int = 0  # articles read (indexed, unchanged or refused)
+    total: int = 0
+    passages: int = 0  # passages embedded so far
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def rate(self) -> float:
+        return self.passages / max(time.perf_counter() - self.started, 1e-9)
+
+    def line(self) -> str:
+        elapsed = time.perf_counter() - self.started
+        per_article = elapsed / self.done if self.done else 0.0
+        eta = per_article * max(self.total - self.done, 0)
+        return (f"{self.done}/{self.total} articles, {self.passages} passages embedded, "
+                f"{self.rate:.1f} passages/s, ETA {_duration(eta)}")
+
+
+Progress = Callable[[IngestStatus], None]
 
 
 @dataclass
@@ -36,7 +68,7 @@ class IngestReport:
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    errors: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (file name, message)
     passages: int = 0  # passages embedded by this run
     seconds: float = 0.0
 
@@ -52,127 +84,195 @@ class IngestReport:
             f"{len(self.removed)} removed",
             f"{self.passages} passages embedded in {self.seconds:.1f}s",
         ]
-        lines = [", ".join(parts)]
-        lines += [f"error: {message}" for _, message in self.errors]
-        return "\n".join(lines)
+        return "\n".join([", ".join(parts), *(f"error: {message}" for _, message in self.errors)])
+
+
+@dataclass
+class _Prepared:
+    article: Article
+    drafts: list[PassageDraft]
+    updates: bool  # replaces an indexed version
 
 
 def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
-    """Expand folders into their supported files; a missing path is an error, not a crash."""
+    """Expand folders into their articles and archives; a missing path is an error, not a crash."""
+    kinds = SUPPORTED + ARCHIVES
     files: list[Path] = []
     errors: list[tuple[str, str]] = []
     for path in paths:
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SUPPORTED)
+            files += sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in kinds)
         elif path.is_file():
             files.append(path)
         else:
-            errors.append((str(path), f"{path}: no such file or folder"))
+            errors.append((path.name, f"{path.name}: no such file or folder"))
     return files, errors
 
 
-def embedding_text(title: str, text: str) -> str:
-    """What a passage is embedded as: its article's title gives it context."""
-    return f"{title}\n{text}" if title else text
-
-
 class Ingestor:
-    def __init__(
-        self, settings: Settings, embedder: BaseEmbedding, vectors: ChromaVectorStore, store: PassageStore
-    ) -> None:
+    def __init__(self, settings: Settings, embedder: BaseEmbedding, chroma: ChromaIndex,
+                 on_commit: Callable[[], None] = lambda: None) -> None:
         self.settings = settings
         self.embedder = embedder
-        self.vectors = vectors
-        self.store = store
+        self.chroma = chroma
+        self.on_commit = on_commit
 
     def run(self, paths: Sequence[Path], prune: bool = False, progress: Progress | None = None) -> IngestReport:
-        started = time.perf_counter()
-        say = progress or (lambda _message: None)
+        say = progress or (lambda _status: None)
         files, errors = collect_files(paths)
         report = IngestReport(errors=errors)
-        for number, path in enumerate(files, start=1):
-            try:
-                article = load_article(path, self.settings.max_file_bytes)
-            except (ArticleError, OSError) as exc:
-                report.errors.append((path.name, str(exc)))
+        status = IngestStatus(total=sum(count_records(p) if p.suffix.lower() in ARCHIVES else 1 for p in files))
+        known = self.chroma.article_records()
+        seen: dict[str, str] = {}  # article id -> sha, for this run
+        pending: list[_Prepared] = []
+        for name, item in self._articles(files):
+            status.done += 1
+            if isinstance(item, ArticleError):
+                report.errors.append((name, str(item)))
                 continue
-            known = self.store.files.get(article.source)
-            where = str(path.resolve())
-            if known and known.path != where and Path(known.path).exists():
-                # `source` (the file name) is what citations show, so it must be unique.
-                report.errors.append((path.name, f"{path}: another file named {article.source} is already "
-                                                 f"indexed from {known.path}; rename one of them"))
-                continue
-            if known and known.sha == article.sha:
-                if known.path != where:  # a moved file is the same article, not a pruned one
-                    known.path = where
-                    self.store.touch()
-                report.unchanged.append(article.source)
-                continue
-            try:
-                report.passages += self._index(article, path)
-            except ArticleError as exc:
-                report.errors.append((path.name, str(exc)))
-                continue
-            except Exception as exc:  # embedder or vector store: keep what is indexed, say which file failed
-                log.warning("indexing %s failed", path, exc_info=True)
-                report.errors.append((path.name, f"{path}: could not be indexed ({type(exc).__name__}: {exc})"))
-                continue
-            (report.updated if known else report.added).append(article.source)
-            if number % 25 == 0 or number == len(files):
-                say(f"indexed {number}/{len(files)} files")
+            prepared = self._consider(name, item, known, seen, report)
+            if prepared is not None:
+                pending.append(prepared)
+                if sum(len(p.drafts) for p in pending) >= self.settings.ingest_batch_passages:
+                    self._commit(pending, known, report, status)
+                    pending = []
+            say(status)
+        self._commit(pending, known, report, status)
         if prune:
-            for source, entry in list(self.store.files.items()):
-                if not Path(entry.path).exists():
-                    replace_source(self.vectors, self.store.drop_file(source), [])
-                    report.removed.append(source)
-        self.store.commit()
-        report.seconds = time.perf_counter() - started
+            self._prune(known, files, seen, report)
+        say(status)
+        report.seconds = time.perf_counter() - status.started
         return report
 
-    def _index(self, article: Article, path: Path) -> int:
-        drafts = make_passages(
-            article.body,
-            self.settings.tiktoken_encoding,
-            self.settings.chunk_tokens,
-            self.settings.chunk_overlap_tokens,
-        )
+    def _articles(self, files: list[Path]) -> Iterator[tuple[str, Article | ArticleError]]:
+        for path in files:
+            if path.suffix.lower() in ARCHIVES:
+                try:
+                    for item in read_archive(path, self.settings.max_file_bytes):
+                        yield path.name, item
+                except OSError as exc:
+                    yield path.name, ArticleError(f"{path.name}: could not be read ({exc.strerror})")
+                continue
+            try:
+                yield path.name, load_article(path, self.settings.max_file_bytes)
+            except ArticleError as exc:
+                yield path.name, exc
+            except OSError as exc:
+                yield path.name, ArticleError(f"{path.name}: could not be read ({exc.strerror})")
+
+    def _consider(self, name: str, article: Article, known: dict[str, ArticleRecord], seen: dict[str, str],
+                  report: IngestReport) -> _Prepared | None:
+        """The article to embed, or None when it is unchanged or refused (recorded in the report)."""
+        if article.source in seen:
+            if seen[article.source] != article.sha:
+                report.errors.append((name, f"{name}: a second article with the id {article.source} in this run"))
+            return None
+        seen[article.source] = article.sha
+        record = known.get(article.source)
+        if record and record.origin != article.origin and Path(record.origin).exists() and record.sha != article.sha:
+            # The id is what citations show, so it must name one article.
+            log.info("%s: %s is already indexed from %s", article.origin, article.source, record.origin)
+            report.errors.append((name, f"{name}: another article with the id {article.source} is already "
+                                        f"indexed from {Path(record.origin).name}; rename one of them"))
+            return None
+        if record and record.sha == article.sha:
+            if record.origin != article.origin:  # a moved file is the same article, not a pruned one
+                self.chroma.set_origin(article.source, article.origin)
+                known[article.source] = replace(record, origin=article.origin)
+            report.unchanged.append(article.source)
+            return None
+        drafts = make_passages(article.body, self.settings.tiktoken_encoding, self.settings.chunk_tokens,
+                               self.settings.chunk_overlap_tokens)
         if not drafts:
-            raise ArticleError(f"{path}: no sentences to index")
-        passages = [
-            StoredPassage(
-                id=f"{article.source}#{d.index}:{article.sha[:10]}",
-                source=article.source,
-                title=article.title,
-                date=article.date,
-                language=article.language,
-                chunk=d.index,
-                text=d.text,
-                sentences=d.sentences,
-            )
-            for d in drafts
-        ]
-        sentences = [p.text[s:e] for p in passages for s, e in p.sentences]
-        matrix = embed_texts(self.embedder, [embedding_text(p.title, p.text) for p in passages] + sentences)
-        passage_vectors, sentence_vectors = matrix[: len(passages)], matrix[len(passages):]
-        per_passage: list[np.ndarray] = []
-        row = 0
-        for p in passages:
-            per_passage.append(sentence_vectors[row : row + len(p.sentences)])
-            row += len(p.sentences)
-        nodes = [
-            TextNode(
-                id_=p.id,
-                text=p.text,
-                embedding=vector.tolist(),
-                metadata={"source": p.source, "title": p.title, "date": p.date, "language": p.language, "chunk": p.chunk},
-                excluded_embed_metadata_keys=["source", "title", "date", "language", "chunk"],
-                excluded_llm_metadata_keys=["source", "language", "chunk"],
-            )
-            for p, vector in zip(passages, passage_vectors)
-        ]
-        old_ids = self.store.files[article.source].ids if article.source in self.store.files else []
-        replace_source(self.vectors, old_ids, nodes)
-        entry = FileEntry(sha=article.sha, path=str(path.resolve()), ids=[p.id for p in passages])
-        self.store.put_file(article.source, entry, passages, per_passage)
-        return len(passages)
+            report.errors.append((name, f"{name}: no sentences to index"
+                                  + ("" if name == article.source else f" in {article.source}")))
+            return None
+        return _Prepared(article, drafts, updates=record is not None)
+
+    def _commit(self, batch: list[_Prepared], known: dict[str, ArticleRecord], report: IngestReport,
+                status: IngestStatus) -> None:
+        if not batch:
+            return
+        try:
+            rows = self._embed(batch)
+            superseded = set(self.chroma.write(rows))
+        except Exception as exc:  # embedder or store: keep what is indexed, say which articles failed
+            log.warning("a batch of %d articles failed", len(batch), exc_info=True)
+            for prepared in batch:
+                report.errors.append((prepared.article.source,
+                                      f"{prepared.article.source}: could not be indexed ({type(exc).__name__}: {exc})"))
+            return
+        for prepared, article_rows in zip(batch, rows):
+            source = prepared.article.source
+            if source in superseded:
+                report.errors.append((source, f"{source}: another writer indexed a different version meanwhile"))
+                continue
+            known[source] = article_rows.record
+            (report.updated if prepared.updates else report.added).append(source)
+            report.passages += len(prepared.drafts)
+            status.passages += len(prepared.drafts)
+        self.on_commit()
+
+    def _embed(self, batch: list[_Prepared]) -> list[ArticleRows]:
+        """Embed each article's title and its distinct sentences in one call; derive passage vectors."""
+        texts: list[str] = []
+        layout: list[tuple[int | None, dict[tuple[int, int], int]]] = []
+        for prepared in batch:
+            article = prepared.article
+            title_row = None
+            if article.title:
+                title_row = len(texts)
+                texts.append(article.title)
+            rows: dict[tuple[int, int], int] = {}
+            for draft in prepared.drafts:
+                for start, end in draft.sentences:
+                    span = (draft.start + start, draft.start + end)
+                    if span not in rows:
+                        rows[span] = len(texts)
+                        texts.append(article.body[span[0] : span[1]])
+            layout.append((title_row, rows))
+        matrix = embed_texts(self.embedder, texts)
+        return [self._rows(prepared, matrix, title_row, rows) for prepared, (title_row, rows) in zip(batch, layout)]
+
+    @staticmethod
+    def _rows(prepared: _Prepared, matrix: np.ndarray, title_row: int | None,
+              rows: dict[tuple[int, int], int]) -> ArticleRows:
+        article = prepared.article
+        passages, passage_vectors, sentence_vectors = [], [], []
+        for draft in prepared.drafts:
+            sentence_rows = [rows[(draft.start + s, draft.start + e)] for s, e in draft.sentences]
+            sentences = matrix[sentence_rows]
+            members = sentences if title_row is None else np.vstack([matrix[title_row], sentences])
+            mean = members.mean(axis=0)
+            passage_vectors.append(mean / max(float(np.linalg.norm(mean)), 1e-12))
+            sentence_vectors.append(sentences)
+            passages.append(StoredPassage(
+                id=passage_id(article.source, draft.index, article.sha), source=article.source,
+                title=article.title, date=article.date, language=article.language, chunk=draft.index,
+                text=draft.text, sentences=draft.sentences,
+            ))
+        record = ArticleRecord(
+            id=article.source, sha=article.sha, origin=article.origin, title=article.title, date=article.date,
+            passages=len(passages), url=article.url, publisher=article.publisher, author=article.author,
+        )
+        return ArticleRows(record, passages, np.asarray(passage_vectors, np.float32), sentence_vectors,
+                           article.language)
+
+    def _prune(self, known: dict[str, ArticleRecord], files: list[Path], seen: dict[str, str],
+               report: IngestReport) -> None:
+        """Drop articles whose file is gone, or whose archive (read whole in this run) no longer has them;
+        then rows no record owns (left by a killed writer)."""
+        archives = {str(path.resolve()) for path in files if path.suffix.lower() in ARCHIVES}
+        gone = [aid for aid, record in known.items()
+                if not Path(record.origin).exists() or (record.origin in archives and aid not in seen)]
+        self.chroma.remove(gone)
+        for aid in gone:
+            known.pop(aid, None)
+        report.removed += gone
+        self.chroma.collect_all_garbage()
+        self.on_commit()
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m" if seconds >= 3600 else f"{seconds // 60}m{seconds % 60:02d}s"

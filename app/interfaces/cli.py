@@ -9,14 +9,19 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
-from typing import Any, Sequence, TextIO
+from typing import Any, Callable, Sequence, TextIO
 
 from pydantic import ValidationError
 
 from app.answer.record import Answer, QuestionError
 from app.config import SettingError
-from app.index.vector_store import IndexUnavailable
+from app.index.chroma import IndexUnavailable
+from app.index.lock import IndexBusy
+from app.ingest.pipeline import IngestStatus
+
+PLAIN_PROGRESS_EVERY_S = 10.0
 
 
 def _engine():
@@ -27,9 +32,33 @@ def _engine():
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     engine = _engine()
-    report = engine.ingest([Path(p) for p in args.paths] or None, prune=args.prune, progress=_stderr)
+    report = engine.ingest([Path(p) for p in args.paths] or None, prune=args.prune, progress=_progress_display(),
+                           say=_stderr)
     print(report.summary())
     return 1 if report.errors and not report.ok_files else 0
+
+
+def _progress_display() -> Callable[[IngestStatus], None]:
+    """A progress bar on a terminal; a plain line every few seconds otherwise (logs, CI)."""
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(unit=" articles", file=sys.stderr, dynamic_ncols=True)
+
+        def show(status: IngestStatus) -> None:
+            bar.total, bar.n = status.total, status.done
+            bar.set_postfix_str(f"{status.passages} passages, {status.rate:.1f} passages/s", refresh=False)
+            bar.refresh()
+
+        return show
+    last = [0.0]
+
+    def line(status: IngestStatus) -> None:
+        if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY_S:
+            last[0] = time.monotonic()
+            _stderr(f"ingest: {status.line()}")
+
+    return line
 
 
 def _stderr(message: str) -> None:
@@ -116,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     ingest = sub.add_parser("ingest", help="index articles (default: the corpus folder)")
-    ingest.add_argument("paths", nargs="*", help=".txt, .md or .html files or folders")
-    ingest.add_argument("--prune", action="store_true", help="drop indexed files that are gone")
+    ingest.add_argument("paths", nargs="*", help=".txt, .md, .html files, .jsonl archives, or folders")
+    ingest.add_argument("--prune", action="store_true",
+                        help="drop indexed articles whose file is gone (or that left a re-read archive)")
     ingest.set_defaults(func=cmd_ingest)
 
     ask = sub.add_parser("ask", help="answer a question with citations")
@@ -150,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         return args.func(args)
-    except (IndexUnavailable, SettingError) as exc:
+    except (IndexUnavailable, IndexBusy, SettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ValidationError as exc:  # a malformed setting in the environment or .env

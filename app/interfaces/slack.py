@@ -412,6 +412,7 @@ def main(argv: Sequence[str]) -> int:
         engine = Engine(settings)  # cheap: the index loads in ensure_ready
         app = build_app(settings, engine, socket=socket)  # checks the variables and the token first
         engine.ensure_ready(progress=lambda message: log.info("%s", message))
+        engine.watch()
         if socket:
             return _run_socket_mode(app, settings.slack_app_token or "")
     except SlackConfigError as exc:

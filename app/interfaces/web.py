@@ -53,7 +53,9 @@ class Service:
 
                 self.engine = Engine(self.settings)
             self._note("checking the index")
+            self.engine.hold_index(self._note)  # embedded Chroma: this process is its one writer
             self.engine.ensure_ready(progress=self._note)
+            self.engine.watch()  # other processes' writes (a shared Chroma server)
         except Exception as exc:  # shown on the page and /healthz rather than killing the server
             log.exception("index build failed")
             self.error = f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,304 @@
+"""Chroma, the one source of truth: embedded (`PersistentClient`) or a `chroma run` server.
+
+Everything needed to answer is here, in three collections per vector space
+(`<kind>__<embedder>__<dim>`), so a replica with an empty `NEWSQA_INDEX_DIR`
+has all it needs:
+
+- `passages`: one record per passage: its vector (dense search), its original
+  text (the document) and metadata (article id, title, date, language, chunk,
+  the sentence offsets as JSON);
+- `sentences`: one record per sentence: its vector and its passage's id. The
+  extractive answerer and the best-sentence signal score sentences without
+  embedding anything at question time; they fetch only the candidates' rows;
+- `articles`: one record per article (content hash, origin, passage count,
+  title, date, url, publisher), written *after* its passages and sentences: an
+  article without a record is not indexed, whatever rows a killed writer left.
+  Its vector is the mean of its passages' (Chroma needs one; it is the article's
+  position in the space).
+
+The articles collection's metadata carries a `generation` token that every
+write changes: replicas poll it to know when to refresh their local caches.
+
+Writers never lock. Passage and sentence ids are content-addressed (article id,
+chunk, hash prefix), so two writers of the same version write the same rows;
+after writing, a writer removes the rows of other versions of its articles and
+re-writes its own rows if a concurrent writer of an older version removed them
+while its record is the current one. Readers ignore rows whose id does not
+match the article's current record. We always hand Chroma our own vectors
+(`embedding_function=None`): its default embedder would download a model.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import chromadb
+import numpy as np
+from chromadb.config import Settings as ChromaSettings
+
+from app.config import Settings
+from app.index.records import ArticleRecord, StoredPassage, parse_passage_id
+
+PAGE = 2000  # rows per `get` when reading a whole collection
+
+
+class IndexUnavailable(RuntimeError):
+    """The index cannot be reached or opened; the message says where and why."""
+
+
+@dataclass
+class ArticleRows:
+    """One article ready to write: its record, passages and all their vectors."""
+
+    record: ArticleRecord
+    passages: list[StoredPassage]
+    passage_vectors: np.ndarray  # (passages, dim)
+    sentence_vectors: list[np.ndarray]  # per passage: (sentences, dim)
+    language: str
+
+
+def space_name(embedder_name: str, dim: int) -> str:
+    """A vector space's name in collection names: `<embedder>__<dim>`."""
+    slug = re.sub(r"[^a-zA-Z0-9_-]+", "-", embedder_name).strip("-")
+    return f"{slug}__{dim}"[:50]
+
+
+def open_client(settings: Settings) -> Any:
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_server:
+            client = chromadb.HttpClient(
+                host=settings.chroma_host, port=settings.chroma_port or 8000, settings=chroma_settings
+            )
+            client.heartbeat()
+            return client
+        path = Path(settings.index_dir) / "chroma"
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # chromadb raises many types; all mean "no index here"
+        raise IndexUnavailable(f"cannot open the Chroma index at {where(settings)}: {exc}") from exc
+
+
+def where(settings: Settings) -> str:
+    return f"{settings.chroma_host}:{settings.chroma_port or 8000}" if settings.chroma_server else str(settings.index_dir)
+
+
+class ChromaIndex:
+    """The three collections of one vector space, and every read and write of them."""
+
+    def __init__(self, client: Any, space: str, location: str) -> None:
+        self.client = client
+        self.space = space
+        self.location = location
+        try:
+            self.passages = self._collection("passages")
+            self.sentences = self._collection("sentences")
+            self.articles = self._collection("articles")
+            self._batch = int(client.get_max_batch_size())
+        except Exception as exc:
+            raise IndexUnavailable(f"cannot open the Chroma index at {location}: {exc}") from exc
+
+    @classmethod
+    def open(cls, settings: Settings, space: str) -> "ChromaIndex":
+        return cls(open_client(settings), space, where(settings))
+
+    def _collection(self, kind: str) -> Any:
+        return self.client.get_or_create_collection(
+            name=f"{kind}__{self.space}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        )
+
+    # -- change tracking -------------------------------------------------------
+    def generation(self) -> str:
+        """A token that changes with every write (by any process)."""
+        try:
+            collection = self.client.get_collection(self.articles.name)
+        except Exception as exc:
+            raise IndexUnavailable(f"cannot read the Chroma index at {self.location}: {exc}") from exc
+        return str((collection.metadata or {}).get("generation", "empty"))
+
+    def _bump(self) -> None:
+        self.articles.modify(metadata={"generation": uuid.uuid4().hex})
+
+    # -- reading -------------------------------------------------------------
+    def article_records(self) -> dict[str, ArticleRecord]:
+        records: dict[str, ArticleRecord] = {}
+        for ids, metadatas, _ in self._pages(self.articles, ["metadatas"]):
+            for aid, meta in zip(ids, metadatas):
+                records[aid] = _record(aid, meta)
+        return records
+
+    def records(self, ids: Sequence[str]) -> dict[str, ArticleRecord]:
+        if not ids:
+            return {}
+        got = self.articles.get(ids=list(ids), include=["metadatas"])
+        return {aid: _record(aid, meta) for aid, meta in zip(got["ids"], got["metadatas"])}
+
+    def fetch_passages(self, ids: Sequence[str]) -> dict[str, StoredPassage]:
+        if not ids:
+            return {}
+        got = self.passages.get(ids=list(ids), include=["documents", "metadatas"])
+        return {pid: _passage(pid, doc, meta) for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def iter_passages(self) -> Iterator[StoredPassage]:
+        """Every passage row (any version): what local caches are derived from."""
+        for ids, metadatas, documents in self._pages(self.passages, ["metadatas", "documents"]):
+            for pid, meta, doc in zip(ids, metadatas, documents):
+                yield _passage(pid, doc, meta)
+
+    def sentence_vectors(self, passage_ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each passage's sentence vectors, in sentence order."""
+        if not passage_ids:
+            return {}
+        got = self.sentences.get(where={"passage": {"$in": list(passage_ids)}}, include=["embeddings", "metadatas"])
+        rows: dict[str, list[tuple[int, np.ndarray]]] = defaultdict(list)
+        for vector, meta in zip(got["embeddings"], got["metadatas"]):
+            rows[meta["passage"]].append((int(meta["i"]), vector))
+        return {pid: np.asarray([v for _, v in sorted(items, key=lambda item: item[0])], np.float32)
+                for pid, items in rows.items()}
+
+    def sample_sentence_vectors(self, size: int) -> np.ndarray:
+        """Up to `size` sentence vectors from across the index (for the not-found baseline)."""
+        total = self.sentences.count()
+        if not total:
+            return np.zeros((0, 0), np.float32)
+        pieces, step = [], max(1, total // 8)
+        for offset in range(0, total, step):
+            got = self.sentences.get(limit=max(1, size // 8), offset=offset, include=["embeddings"])
+            if len(got["embeddings"]):
+                pieces.append(np.asarray(got["embeddings"], np.float32))
+        return np.concatenate(pieces)[:size]
+
+    def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
+        """Nearest passages as (id, cosine similarity)."""
+        if not self.passages.count():
+            return []
+        got = self.passages.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        return [(pid, 1.0 - float(distance)) for pid, distance in zip(got["ids"][0], got["distances"][0])]
+
+    def _pages(self, collection: Any, include: list[str]) -> Iterator[tuple[list, list, list]]:
+        offset = 0
+        while True:
+            got = collection.get(limit=PAGE, offset=offset, include=include)
+            if not got["ids"]:
+                return
+            yield got["ids"], got.get("metadatas") or [], got.get("documents") or []
+            offset += len(got["ids"])
+
+    # -- writing -------------------------------------------------------------
+    def write(self, batch: Sequence[ArticleRows]) -> list[str]:
+        """Write articles; returns the ids another writer's newer version superseded meanwhile."""
+        if not batch:
+            return []
+        self._write_rows(batch)
+        current = self.records([rows.record.id for rows in batch])
+        self._collect_garbage(current)
+        mine = [rows for rows in batch if _sha(current, rows.record.id) == rows.record.sha]
+        present = set(self.passages.get(ids=[p.id for rows in mine for p in rows.passages], include=[])["ids"])
+        missing = [rows for rows in mine if any(p.id not in present for p in rows.passages)]
+        if missing:  # a concurrent writer of an older version removed them: put them back
+            self._write_rows(missing)
+        self._bump()
+        return [rows.record.id for rows in batch if _sha(current, rows.record.id) != rows.record.sha]
+
+    def _write_rows(self, batch: Sequence[ArticleRows]) -> None:
+        sentences: list[tuple[str, list[float], dict]] = []
+        passages: list[tuple[str, list[float], str, dict]] = []
+        articles: list[tuple[str, list[float], dict]] = []
+        for rows in batch:
+            record = rows.record
+            for passage, vector, sentence_matrix in zip(rows.passages, rows.passage_vectors, rows.sentence_vectors):
+                for i, sentence_vector in enumerate(sentence_matrix):
+                    sentences.append((f"{passage.id}/{i}", sentence_vector.tolist(),
+                                      {"passage": passage.id, "source": record.id, "i": i}))
+                passages.append((passage.id, vector.tolist(), passage.text, _passage_metadata(passage)))
+            mean = rows.passage_vectors.mean(axis=0)
+            articles.append((record.id, (mean / max(float(np.linalg.norm(mean)), 1e-12)).tolist(),
+                             {**asdict(record), "language": rows.language}))
+        for start in range(0, len(sentences), self._batch):
+            ids, vectors, metas = zip(*sentences[start : start + self._batch])
+            self.sentences.upsert(ids=list(ids), embeddings=list(vectors), metadatas=list(metas))
+        for start in range(0, len(passages), self._batch):
+            ids, vectors, docs, metas = zip(*passages[start : start + self._batch])
+            self.passages.upsert(ids=list(ids), embeddings=list(vectors), documents=list(docs), metadatas=list(metas))
+        for start in range(0, len(articles), self._batch):  # last: the commit marker
+            ids, vectors, metas = zip(*articles[start : start + self._batch])
+            self.articles.upsert(ids=list(ids), embeddings=list(vectors), metadatas=list(metas))
+
+    def _collect_garbage(self, current: dict[str, ArticleRecord], sources: Sequence[str] | None = None) -> int:
+        """Delete passage and sentence rows of `sources` that no current record owns."""
+        sources = list(current) if sources is None else list(sources)
+        removed = 0
+        for start in range(0, len(sources), 200):
+            chunk = {"source": {"$in": sources[start : start + 200]}}
+            stale = [pid for pid in self.passages.get(where=chunk, include=[])["ids"] if not _owned(pid, current)]
+            removed += len(stale)
+            if stale:
+                self.passages.delete(ids=stale)
+            got = self.sentences.get(where=chunk, include=["metadatas"])
+            dead = [sid for sid, meta in zip(got["ids"], got["metadatas"]) if not _owned(meta["passage"], current)]
+            if dead:
+                self.sentences.delete(ids=dead)
+        return removed
+
+    def set_origin(self, article_id: str, origin: str) -> None:
+        """Record that an unchanged article now comes from another path (a moved file)."""
+        got = self.articles.get(ids=[article_id], include=["metadatas"])
+        if got["ids"]:
+            self.articles.update(ids=[article_id], metadatas=[{**got["metadatas"][0], "origin": origin}])
+            self._bump()
+
+    def remove(self, article_ids: Sequence[str]) -> None:
+        """Drop articles: the record first (they stop being indexed), then their rows."""
+        if not article_ids:
+            return
+        self.articles.delete(ids=list(article_ids))
+        self._collect_garbage({}, article_ids)
+        self._bump()
+
+    def collect_all_garbage(self) -> int:
+        """Remove every passage/sentence row no current record owns (rows a killed writer left)."""
+        current = self.article_records()
+        sources = {passage.source for passage in self.iter_passages() if not _owned(passage.id, current)}
+        removed = self._collect_garbage(current, sorted(sources)) if sources else 0
+        if removed:
+            self._bump()
+        return removed
+
+    def counts(self) -> dict[str, int]:
+        return {"articles": self.articles.count(), "passages": self.passages.count(), "sentences": self.sentences.count()}
+
+
+def _sha(current: dict[str, ArticleRecord], article_id: str) -> str | None:
+    record = current.get(article_id)
+    return record.sha if record else None
+
+
+def _owned(pid: str, current: dict[str, ArticleRecord]) -> bool:
+    record = current.get(parse_passage_id(pid)[0])
+    return record is not None and record.owns(pid)
+
+
+def _passage_metadata(passage: StoredPassage) -> dict[str, Any]:
+    return {
+        "source": passage.source, "title": passage.title, "date": passage.date, "language": passage.language,
+        "chunk": passage.chunk, "sentences": json.dumps(passage.sentences),
+    }
+
+
+def _passage(pid: str, document: str | None, meta: dict[str, Any]) -> StoredPassage:
+    return StoredPassage(
+        id=pid, source=str(meta["source"]), title=str(meta.get("title", "")), date=str(meta.get("date", "")),
+        language=str(meta.get("language", "")), chunk=int(meta.get("chunk", 0)), text=document or "",
+        sentences=[(int(s), int(e)) for s, e in json.loads(meta.get("sentences", "[]"))],
+    )
+
+
+def _record(aid: str, meta: dict[str, Any]) -> ArticleRecord:
+    fields = {name: meta[name] for name in ArticleRecord.__dataclass_fields__ if name in meta and name != "id"}
+    return ArticleRecord(id=aid, **fields)
