@@ -16,9 +16,15 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Callable
+
+# Locks this process holds, by path, with how many holders: engines of one process share
+# one embedded Chroma (chromadb caches a client's system per path), so they share its lock.
+_held: dict[Path, list[int]] = {}  # path -> [fd, holders]
+_registry = threading.Lock()
 
 
 class IndexBusy(RuntimeError):
@@ -27,18 +33,29 @@ class IndexBusy(RuntimeError):
 
 class IndexLock:
     def __init__(self, folder: Path, role: str) -> None:
-        self.path = Path(folder) / "write.lock"
+        self.path = (Path(folder) / "write.lock").resolve()
         self.role = role
-        self._fd: int | None = None
-
-    @property
-    def held(self) -> bool:
-        return self._fd is not None
+        self._holding = False
 
     def acquire(self, say: Callable[[str], None] = lambda _m: None) -> None:
         """Take the lock; wait for another ingest, refuse to wait for a server."""
-        if self._fd is not None:
+        if self._holding:
             return
+        with _registry:
+            if self.path in _held:
+                _held[self.path][1] += 1
+                self._holding = True
+                return
+        fd = self._lock(say)
+        with _registry:
+            if self.path in _held:  # another engine of this process got it meanwhile
+                _held[self.path][1] += 1
+                os.close(fd)
+            else:
+                _held[self.path] = [fd, 1]
+        self._holding = True
+
+    def _lock(self, say: Callable[[str], None]) -> int:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
@@ -60,12 +77,18 @@ class IndexLock:
         except BaseException:
             os.close(fd)
             raise
-        self._fd = fd
+        return fd
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the flock
-            self._fd = None
+        if not self._holding:
+            return
+        self._holding = False
+        with _registry:
+            entry = _held[self.path]
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _held[self.path]
+                os.close(entry[0])  # closing releases the flock
 
     def _holder(self) -> dict:
         try:

