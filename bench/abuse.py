@@ -42,10 +42,6 @@ ABSOLUTE_PATH = re.compile(r"(?<![\w:/.])/(?:tmp|home|srv|work|usr|var|root|opt|
 MB = 1_000_000
 
 
-class Unreachable(RuntimeError):
-    """The server stopped answering: the run ends with exit code 2."""
-
-
 @dataclass
 class Result:
     """One line of the report. `held` is None when the case could not be judged."""
