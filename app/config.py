@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         2_000_000, ge=1, validation_alias="NEWSQA_MAX_UPLOAD_BYTES"
     )
+    max_upload_files: int = Field(10, ge=1, le=1000, validation_alias="NEWSQA_MAX_UPLOAD_FILES")
+    # Uploaded files that no "add" ever handled are deleted this long after they arrived.
+    upload_keep_s: int = Field(1800, ge=1, validation_alias="NEWSQA_UPLOAD_KEEP_SECONDS")
     concurrency: int = Field(4, ge=1, le=64, validation_alias="NEWSQA_CONCURRENCY")
     feedback_file: Path = Field(
         PROJECT_ROOT / ".index" / "feedback.jsonl", validation_alias="NEWSQA_FEEDBACK_FILE"
