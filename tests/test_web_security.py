@@ -1,5 +1,6 @@
 """Hostile requests against the real `python -m app serve` (issue 13): reading server files
-through the upload event, and Gradio's own upload endpoint. Everything goes over HTTP as an attacker's script
+through the upload event, Gradio's own upload endpoint, and server paths in the messages
+anonymous visitors see. Everything goes over HTTP as an attacker's script
 would send it; the server keeps its Gradio upload folder in its own temporary folder."""
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     workdir = tmp_path_factory.mktemp("security")
     corpus = workdir / "corpus"
-    corpus.mkdir()
+    (corpus / "archive").mkdir(parents=True)
     for seed in sorted(SEEDS.iterdir())[:2]:
         shutil.copy(seed, corpus / seed.name)
+    (corpus / "archive" / "dup.txt").write_text(ARTICLE, encoding="utf-8")  # indexed as "dup.txt"
     secret = workdir / "secret.txt"
     secret.write_text(SECRET, encoding="utf-8")
     inbox = workdir / "gradio-uploads"
@@ -180,3 +182,28 @@ def test_handled_uploads_are_deleted_and_forgotten_ones_expire(site: Site) -> No
     while forgotten[0].exists():  # never added: Gradio's delete_cache removes it after KEEP_S
         assert time.monotonic() < deadline, "an upload nobody added was never deleted"
         time.sleep(0.5)
+
+
+# --- server paths in what anonymous visitors see ------------------------------------------------
+
+
+def test_upload_rejections_name_files_never_server_folders(site: Site) -> None:
+    sent = [
+        ("dup.txt", "A different article with the same file name as one in the archive folder.\n".encode()),
+        ("empty.txt", b"  \n"),
+        ("latin1.txt", "café déjà vu, an article in Latin-1".encode("latin-1")),
+        ("photo.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),
+        ("chrome-only.html", b"<html><head><script>var a=1;</script></head><body></body></html>"),
+    ]
+    response = upload(site, sent)
+    assert response.status_code == 200, response.text
+    kind, result = call(site, "upload", [[file_data(p) for p in response.json()], "en"])
+
+    assert kind == "complete"
+    shown = visible_text(result[0])
+    for name, _ in sent:
+        assert name in shown
+    assert "already indexed" in shown  # the duplicate name is explained…
+    for folder in (site.workdir, site.corpus, site.inbox, Path("/tmp")):
+        assert str(folder) not in shown  # …without saying where anything lives
+    assert not re.search(r"(^|[\s(\"'])/\w", shown), shown  # no absolute path at all
