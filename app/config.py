@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     feedback_file: Path = Field(
         PROJECT_ROOT / ".index" / "feedback.jsonl", validation_alias="NEWSQA_FEEDBACK_FILE"
     )
+    # The feedback file is rotated past this size, keeping `feedback_backups` older files.
+    feedback_max_bytes: int = Field(5_000_000, ge=10_000, validation_alias="NEWSQA_FEEDBACK_MAX_BYTES")
+    feedback_backups: int = Field(2, ge=0, le=100, validation_alias="NEWSQA_FEEDBACK_BACKUPS")
 
     # Slack
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")

@@ -1,7 +1,7 @@
 """Hostile requests against the real `python -m app serve` (issue 13): reading server files
-through the upload event, Gradio's own upload endpoint, and server paths in the messages
-anonymous visitors see. Everything goes over HTTP as an attacker's script
-would send it; the server keeps its Gradio upload folder in its own temporary folder."""
+through the upload event, Gradio's own upload endpoint, server paths in the messages
+anonymous visitors see, and repeated votes. Everything goes over HTTP as an attacker's
+script would send it; the server keeps its Gradio upload folder in its own temporary folder."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import httpx
 import pytest
 
+from app.feedback import read_feedback
 from tests.web_helpers import SEEDS, Server, start_server
 
 SECRET = "The vault password is swordfish-horizon-42 and nobody else knows it.\n"
@@ -26,6 +27,7 @@ ARTICLE = (
     "افتتحت بلدية وادي الريحان اليوم مكتبة عامة جديدة تضم اثني عشر ألف كتاب، "
     "وقالت رئيسة البلدية سلمى القاسم إن المكتبة ستفتح أبوابها يوميًا حتى منتصف الليل.\n"
 )
+ENGLISH = "What did Rutte say Russia must not do after the war ends?"
 KEEP_S = 6  # NEWSQA_UPLOAD_KEEP_SECONDS of the test server
 
 
@@ -82,6 +84,30 @@ def call(site: Site, api_name: str, data: list[Any]) -> tuple[str, Any]:
             elif line.startswith("data: ") and kind in ("complete", "error"):
                 return kind, json.loads(line.removeprefix("data: "))
     raise AssertionError(f"no result for {api_name}")
+
+
+def queue_event(site: Site, session: str, fn: str, data: list[Any], event_data: Any = None) -> dict[str, Any]:
+    """A Gradio event as the page sends it (queue join + the session's event stream), awaited."""
+    config = httpx.get(f"{site.url}/config", timeout=30).json()
+    dependency = next(d for d in config["dependencies"] if d["api_name"] == fn)
+    body = {
+        "data": data,
+        "event_data": event_data,
+        "fn_index": dependency["id"],
+        "trigger_id": dependency["targets"][0][0],
+        "session_hash": session,
+    }
+    joined = httpx.post(f"{site.url}/gradio_api/queue/join", json=body, timeout=30)
+    assert joined.status_code == 200, joined.text
+    event_id = joined.json()["event_id"]
+    with httpx.stream("GET", f"{site.url}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as s:
+        for line in s.iter_lines():
+            if line.startswith("data: "):
+                message = json.loads(line.removeprefix("data: "))
+                if message.get("event_id") == event_id and message.get("msg") == "process_completed":
+                    assert message["success"], message
+                    return message["output"]
+    raise AssertionError(f"{fn} never completed")
 
 
 def upload(site: Site, files: list[tuple[str, bytes]]) -> httpx.Response:
@@ -207,3 +233,27 @@ def test_upload_rejections_name_files_never_server_folders(site: Site) -> None:
     for folder in (site.workdir, site.corpus, site.inbox, Path("/tmp")):
         assert str(folder) not in shown  # …without saying where anything lives
     assert not re.search(r"(^|[\s(\"'])/\w", shown), shown  # no absolute path at all
+
+
+# --- votes ------------------------------------------------------------------------------------
+
+
+def test_one_vote_per_answer_per_visitor_and_a_change_replaces_it(site: Site) -> None:
+    session = uuid.uuid4().hex
+    feedback = site.workdir / "feedback.jsonl"
+    queue_event(site, session, "respond", [ENGLISH, [], None, None, "en"])
+    size_before = feedback.stat().st_size if feedback.exists() else 0
+
+    like = {"index": 1, "value": "", "liked": True}
+    for _ in range(30):  # one visitor clicking 👍 over and over on one answer
+        queue_event(site, session, "vote", [None, "en"], like)
+    once = feedback.stat().st_size - size_before
+    queue_event(site, session, "vote", [None, "en"], {**like, "liked": False})  # changes their mind
+
+    votes = [v for v in read_feedback(feedback) if v["question"] == ENGLISH]
+    assert [(v["rating"], v["channel"]) for v in votes] == [("down", "web")]
+    lines = [json.loads(line) for line in feedback.read_text(encoding="utf-8").splitlines()]
+    assert [entry["rating"] for entry in lines if entry["question"] == ENGLISH] == ["up", "down"]
+    assert feedback.stat().st_size - size_before < 2 * once + 1000
+    text = feedback.read_text(encoding="utf-8")
+    assert str(site.workdir) not in text and session not in text  # no server path, no visitor id

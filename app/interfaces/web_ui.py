@@ -291,15 +291,17 @@ def build_ui(service: Service) -> gr.Blocks:
             return
         chat[-1] = {"role": "assistant", "content": render_answer(final, settings.llm_model)}
         turns = turns + [{"role": "user", "content": message}, {"role": "assistant", "content": final.answer}]
-        answers = {**answers, str(len(chat) - 1): final.to_dict()}
+        answers = {**answers, str(len(chat) - 1): final.to_dict(id=uuid.uuid4().hex)}  # the id: one vote each
         yield chat, gr.skip(), turns, answers
 
-    def vote(answers: dict, lang: Lang, data: gr.LikeData) -> None:
+    def vote(answers: dict, lang: Lang, data: gr.LikeData, request: gr.Request) -> None:
         record = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
         if record is None or data.liked not in (True, False):
             return
         record_feedback(
-            settings.feedback_file,
+            settings,
+            voter=request.session_hash or "",
+            answer_id=record["id"],
             question=record["question"],
             answer=record,
             rating="up" if data.liked else "down",
