@@ -94,14 +94,15 @@ class Ingestor:
             try:
                 article = load_article(path, self.settings.max_file_bytes)
             except (ArticleError, OSError) as exc:
-                report.errors.append((path.name, str(exc)))
+                report.errors.append((path.name, str(exc) if isinstance(exc, ArticleError)
+                                      else f"{path.name}: could not be read ({exc.strerror})"))
                 continue
             known = self.store.files.get(article.source)
             where = str(path.resolve())
             if known and known.path != where and Path(known.path).exists():
                 # `source` (the file name) is what citations show, so it must be unique.
-                report.errors.append((path.name, f"{path}: another file named {article.source} is already "
-                                                 f"indexed from {known.path}; rename one of them"))
+                report.errors.append((path.name, f"{path.name}: another file of this name is already "
+                                                 "indexed from another folder; rename one of them"))
                 continue
             if known and known.sha == article.sha:
                 if known.path != where:  # a moved file is the same article, not a pruned one
@@ -116,7 +117,7 @@ class Ingestor:
                 continue
             except Exception as exc:  # embedder or vector store: keep what is indexed, say which file failed
                 log.warning("indexing %s failed", path, exc_info=True)
-                report.errors.append((path.name, f"{path}: could not be indexed ({type(exc).__name__}: {exc})"))
+                report.errors.append((path.name, f"{path.name}: could not be indexed ({type(exc).__name__})"))
                 continue
             (report.updated if known else report.added).append(article.source)
             if number % 25 == 0 or number == len(files):
@@ -138,7 +139,7 @@ class Ingestor:
             self.settings.chunk_overlap_tokens,
         )
         if not drafts:
-            raise ArticleError(f"{path}: no sentences to index")
+            raise ArticleError(f"{path.name}: no sentences to index")
         passages = [
             StoredPassage(
                 id=f"{article.source}#{d.index}:{article.sha[:10]}",
