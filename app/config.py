@@ -81,10 +81,16 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(
         2_000_000, ge=1, validation_alias="NEWSQA_MAX_UPLOAD_BYTES"
     )
+    max_upload_files: int = Field(10, ge=1, le=1000, validation_alias="NEWSQA_MAX_UPLOAD_FILES")
+    # Uploaded files that no "add" ever handled are deleted this long after they arrived.
+    upload_keep_s: int = Field(1800, ge=1, validation_alias="NEWSQA_UPLOAD_KEEP_SECONDS")
     concurrency: int = Field(4, ge=1, le=64, validation_alias="NEWSQA_CONCURRENCY")
     feedback_file: Path = Field(
         PROJECT_ROOT / ".index" / "feedback.jsonl", validation_alias="NEWSQA_FEEDBACK_FILE"
     )
+    # The feedback file is rotated past this size, keeping `feedback_backups` older files.
+    feedback_max_bytes: int = Field(5_000_000, ge=10_000, validation_alias="NEWSQA_FEEDBACK_MAX_BYTES")
+    feedback_backups: int = Field(2, ge=0, le=100, validation_alias="NEWSQA_FEEDBACK_BACKUPS")
 
     # Slack
     slack_bot_token: str | None = Field(None, validation_alias="SLACK_BOT_TOKEN")

@@ -1,14 +1,18 @@
 """Articles added by people (the browser upload), checked before they touch the corpus.
 
 A bad file must get a clear reason and change nothing, and a file name chosen by
-a stranger must never decide where bytes land: each upload is first read with
-the same loader the index uses (so empty, binary, non-UTF-8 and oversized files
-are refused with its messages), then copied under a safe name inside
-`corpus_dir` without ever replacing an existing article, and only then indexed.
+a stranger must never decide where bytes land: each upload must be a file the
+upload endpoint itself stored in its inbox folder (a request naming any other
+server path is refused), is then read with the same loader the index uses (so
+empty, binary, non-UTF-8 and oversized files are refused with its messages),
+copied under a safe name inside `corpus_dir` without ever replacing an existing
+article, and only then indexed. Reasons name the file, never a server folder:
+they are shown to anonymous visitors (the full path goes to the log).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -16,6 +20,8 @@ from pathlib import Path
 from typing import Any, Protocol, Sequence
 
 from app.ingest.articles import SUPPORTED, ArticleError, load_article
+
+log = logging.getLogger(__name__)
 
 ALLOWED_SUFFIXES = SUPPORTED
 _MAX_STEM_CHARS = 80
@@ -79,8 +85,20 @@ def save_article(corpus_dir: Path, name: str, data: bytes) -> tuple[Path, bool]:
     raise UploadError(f"{name}: too many files with this name already")
 
 
+def _received(upload: Path, inbox: Path) -> Path:
+    """Where the upload really is; refused unless that is a file inside `inbox`.
+
+    Symlinks are resolved first, so a link in the inbox cannot point elsewhere.
+    """
+    real = upload.resolve()
+    if not real.is_relative_to(inbox.resolve()) or not real.is_file():
+        log.warning("refused an upload naming %s: not in the upload folder %s", upload, inbox)
+        raise UploadError(f"{upload.name}: refused: this file was not received through the upload")
+    return real
+
+
 def _accept(corpus_dir: Path, upload: Path, max_bytes: int) -> tuple[Path, bool]:
-    """Check one uploaded file and copy it into the corpus folder."""
+    """Check one received file and copy it into the corpus folder."""
     if upload.suffix.lower() not in ALLOWED_SUFFIXES:
         raise UploadError(f"{upload.name}: only {', '.join(ALLOWED_SUFFIXES)} files can be added")
     size = upload.stat().st_size
@@ -93,18 +111,31 @@ def _accept(corpus_dir: Path, upload: Path, max_bytes: int) -> tuple[Path, bool]
     return save_article(corpus_dir, upload.name, upload.read_bytes())
 
 
-def add_articles(corpus_dir: Path, engine: _Ingests, uploads: Sequence[Path], max_bytes: int) -> UploadOutcome:
+def add_articles(
+    corpus_dir: Path,
+    engine: _Ingests,
+    uploads: Sequence[Path],
+    *,
+    inbox: Path,
+    max_bytes: int,
+    max_files: int,
+) -> UploadOutcome:
     """Validate, save and index uploaded files (named as the person sent them).
 
-    Good files are indexed even when others in the same upload are refused; a
-    file the indexing rejects is removed again, so the corpus folder only holds
-    articles that are searchable.
+    Only files inside `inbox` (where the upload endpoint stores what it
+    receives) are read, at most `max_files` of them. Good files are indexed
+    even when others in the same upload are refused; a file the indexing
+    rejects is removed again, so the corpus folder only holds articles that
+    are searchable.
     """
     outcome = UploadOutcome()
     saved: dict[str, tuple[Path, str, bool]] = {}
-    for upload in uploads:
+    for number, upload in enumerate(uploads, start=1):
+        if number > max_files:
+            outcome.rejected.append((upload.name, f"{upload.name}: at most {max_files} files can be added at once"))
+            continue
         try:
-            path, is_new = _accept(corpus_dir, upload, max_bytes)
+            path, is_new = _accept(corpus_dir, _received(upload, inbox), max_bytes)
         except UploadError as exc:
             outcome.rejected.append((upload.name, str(exc)))
             continue
@@ -122,7 +153,26 @@ def add_articles(corpus_dir: Path, engine: _Ingests, uploads: Sequence[Path], ma
         if name in failed:
             if is_new:
                 path.unlink(missing_ok=True)
+            log.info("upload %s (saved as %s) refused by the indexer: %s", sent_name, path, failed[name])
             outcome.rejected.append((sent_name, failed[name]))
         else:
             (outcome.added if is_new else outcome.unchanged).append(name)
     return outcome
+
+
+def discard_received(uploads: Sequence[Path], inbox: Path) -> None:
+    """Delete handled uploads from `inbox`, with the per-upload folders they leave empty.
+
+    Anything outside `inbox` is left alone: these paths came from a client.
+    """
+    root = inbox.resolve()
+    for upload in uploads:
+        real = upload.resolve()
+        if not real.is_relative_to(root) or real == root:
+            continue
+        real.unlink(missing_ok=True)
+        if real.parent != root:
+            try:
+                real.parent.rmdir()
+            except OSError:  # not empty (another file in it) or already gone
+                pass

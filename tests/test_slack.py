@@ -458,6 +458,24 @@ def test_thumbs_down_is_recorded_in_the_shared_feedback_file(bot, bot_settings, 
     assert vote["slack"] == {"user": "U0READER", "channel": channel, "message_ts": answer_message["ts"]}
 
 
+def test_repeated_clicks_are_one_vote_and_a_change_replaces_it(bot, bot_settings, fake):
+    channel = new_channel()
+    message = fake.user_says(channel, f"{MENTION} {QUESTION}")
+    send_event(bot, mention(message, channel))
+    answered(fake, channel)
+    [answer_message] = bot_messages(fake, channel)
+
+    for n, action in enumerate(["feedback_up"] * 5 + ["feedback_down"]):
+        hook = f"{uuid.uuid4().hex}-{n}"
+        assert click(bot, fake, channel, answer_message, action, hook).status_code == 200
+        fake.wait_for("response_url", lambda c: c.args["hook"] == hook)  # handled before the next click
+
+    mine = [v for v in read_feedback(bot_settings.feedback_file) if v["slack"]["message_ts"] == answer_message["ts"]]
+    assert [v["rating"] for v in mine] == ["down"]
+    lines = bot_settings.feedback_file.read_text(encoding="utf-8").splitlines()
+    assert sum(answer_message["ts"] in line for line in lines) == 2  # the 👍 once, then the 👎
+
+
 def test_a_vote_after_a_restart_is_still_recorded(bot_settings, fake, recorder):
     """A restarted bot no longer remembers the answer: the button and the message still tell it."""
     channel = new_channel()

@@ -10,7 +10,7 @@ import pytest
 
 from app.config import Settings
 from app.engine import Engine
-from app.uploads import add_articles, safe_name, save_article
+from app.uploads import add_articles, discard_received, safe_name, save_article
 from tests.conftest import SEEDS, make_settings
 
 ARTICLE = (
@@ -90,7 +90,7 @@ def test_good_file_is_searchable_and_bad_files_are_refused_with_reasons(
         _write(incoming, "slides.pdf", b"%PDF-1.4 text"),
     ]
 
-    outcome = add_articles(settings.corpus_dir, engine, uploads, max_bytes=4000)
+    outcome = add_articles(settings.corpus_dir, engine, uploads, inbox=incoming, max_bytes=4000, max_files=10)
 
     assert outcome.added == ["مكتبة.txt"]
     reasons = dict(outcome.rejected)
@@ -114,9 +114,10 @@ def test_good_file_is_searchable_and_bad_files_are_refused_with_reasons(
 
 def test_uploading_the_same_file_again_adds_nothing(indexed: tuple[Settings, Engine], tmp_path: Path) -> None:
     settings, engine = indexed
-    first = add_articles(settings.corpus_dir, engine, [_write(tmp_path / "a", "twice.txt", ARTICLE.encode())], 10_000)
+    limits = {"inbox": tmp_path, "max_bytes": 10_000, "max_files": 10}
+    first = add_articles(settings.corpus_dir, engine, [_write(tmp_path / "a", "twice.txt", ARTICLE.encode())], **limits)
     count = engine.stats()["articles"]
-    second = add_articles(settings.corpus_dir, engine, [_write(tmp_path / "b", "twice.txt", ARTICLE.encode())], 10_000)
+    second = add_articles(settings.corpus_dir, engine, [_write(tmp_path / "b", "twice.txt", ARTICLE.encode())], **limits)
     assert first.added == ["twice.txt"]
     assert second.added == [] and second.unchanged == ["twice.txt"] and second.rejected == []
     assert engine.stats()["articles"] == count
@@ -127,7 +128,44 @@ def test_a_file_the_indexer_rejects_is_not_left_in_the_corpus(
 ) -> None:
     settings, engine = indexed
     page = _write(tmp_path, "chrome-only.html", b"<html><head><script>var a=1;</script></head><body></body></html>")
-    outcome = add_articles(settings.corpus_dir, engine, [page], 10_000)
+    outcome = add_articles(settings.corpus_dir, engine, [page], inbox=tmp_path, max_bytes=10_000, max_files=10)
     assert outcome.added == []
     assert [name for name, _ in outcome.rejected] == ["chrome-only.html"]
     assert not (settings.corpus_dir / "chrome-only.html").exists()
+
+
+def test_only_files_inside_the_inbox_are_read_and_at_most_max_files(
+    indexed: tuple[Settings, Engine], tmp_path: Path
+) -> None:
+    """A path a client names outside the inbox, or a link out of it, is refused unread."""
+    settings, engine = indexed
+    inbox = tmp_path / "inbox"
+    secret = _write(tmp_path / "elsewhere", "secret.txt", b"The vault password is swordfish.\n")
+    (inbox / "h1").mkdir(parents=True)
+    (inbox / "h1" / "link.txt").symlink_to(secret)
+    corpus_before = sorted(p.name for p in settings.corpus_dir.iterdir())
+    uploads = [secret, inbox / "h1" / "link.txt", inbox / ".." / "elsewhere" / "secret.txt", inbox / "missing.txt"]
+    uploads += [_write(inbox / f"n{n}", f"news{n}.txt", ARTICLE.replace("اليوم", f"اليوم {n}").encode()) for n in range(3)]
+
+    outcome = add_articles(settings.corpus_dir, engine, uploads, inbox=inbox, max_bytes=10_000, max_files=6)
+
+    reasons = outcome.rejected
+    assert [name for name, _ in reasons] == ["secret.txt", "link.txt", "secret.txt", "missing.txt", "news2.txt"]
+    assert all("not received through the upload" in why for _, why in reasons[:4])
+    assert "at most 6 files" in reasons[4][1]
+    assert outcome.added == ["news0.txt", "news1.txt"]
+    assert sorted(p.name for p in settings.corpus_dir.iterdir()) == sorted(corpus_before + outcome.added)
+    assert all(str(tmp_path) not in why for _, why in reasons)
+
+
+def test_discard_removes_handled_uploads_and_nothing_outside_the_inbox(tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    alone = _write(inbox / "h1", "a.txt", b"a")
+    shared = [_write(inbox / "h2", "b.txt", b"b"), _write(inbox / "h2", "c.txt", b"c")]
+    outside = _write(tmp_path / "keep", "d.txt", b"d")
+
+    discard_received([alone, shared[0], outside, inbox, inbox / "gone.txt"], inbox)
+
+    assert not alone.exists() and not (inbox / "h1").exists()  # its folder went with it
+    assert not shared[0].exists() and shared[1].exists()  # a folder still in use stays
+    assert outside.exists() and inbox.is_dir()

@@ -200,7 +200,7 @@ class Ingestor:
             log.warning("a batch of %d articles failed", len(batch), exc_info=True)
             for prepared in batch:
                 report.errors.append((prepared.article.source,
-                                      f"{prepared.article.source}: could not be indexed ({type(exc).__name__}: {exc})"))
+                                      f"{prepared.article.source}: could not be indexed ({type(exc).__name__})"))
             return
         for prepared, article_rows in zip(batch, rows):
             source = prepared.article.source

@@ -291,7 +291,9 @@ class SlackBot:
                 },
             )
             record_feedback(
-                self.settings.feedback_file,
+                self.settings,
+                voter=body.get("user", {}).get("id") or "",
+                answer_id=data["k"],
                 question=question,
                 answer=answer,
                 rating=rating,

@@ -94,8 +94,10 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
     import gradio as gr
     from fastapi import FastAPI
 
+    from app.interfaces.upload_guard import UploadGuard
     from app.interfaces.web_api import build_router
     from app.interfaces.web_ui import CSS_FILE, JS_FILE, build_ui, theme
+    from app.uploads import ALLOWED_SUFFIXES
 
     if engine is None and slack:  # the bot and the page must share one engine
         from app.engine import Engine
@@ -119,8 +121,14 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
         from app.interfaces.slack import fastapi_router
 
         app.include_router(fastapi_router(settings, service.engine))
+    app.add_middleware(
+        UploadGuard,
+        max_files=settings.max_upload_files,
+        max_file_bytes=settings.max_upload_bytes,
+        suffixes=ALLOWED_SUFFIXES,
+    )
     demo = build_ui(service)
-    return gr.mount_gradio_app(
+    gr.mount_gradio_app(
         app,
         demo,
         path="/",
@@ -132,6 +140,11 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
         run_history=False,
         ssr_mode=False,
     )
+    # Gradio refuses an event's file paths that its upload endpoint did not store only once
+    # the Blocks has "launched", which a mounted app never does: without this, a request
+    # naming any readable server file has Gradio copy it in for the upload handler.
+    demo.has_launched = True
+    return app
 
 
 def build_parser() -> argparse.ArgumentParser:

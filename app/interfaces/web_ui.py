@@ -23,7 +23,7 @@ import gradio as gr
 from app.answer.record import Answer, Citation, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
-from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles
+from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles, discard_received
 
 if TYPE_CHECKING:
     from app.interfaces.web import Service
@@ -255,6 +255,7 @@ def build_ui(service: Service) -> gr.Blocks:
     """The page: status line, chat, examples, upload, language switch, thumbs up/down."""
     settings = service.settings
     first = labels()["en"]
+    inbox = Path(gr.utils.get_upload_folder())  # where Gradio's upload endpoint stores what it receives
 
     def respond(message: str, chat: list, turns: list, answers: dict, lang: Lang) -> Iterator[tuple]:
         if not message.strip():
@@ -290,15 +291,17 @@ def build_ui(service: Service) -> gr.Blocks:
             return
         chat[-1] = {"role": "assistant", "content": render_answer(final, settings.llm_model)}
         turns = turns + [{"role": "user", "content": message}, {"role": "assistant", "content": final.answer}]
-        answers = {**answers, str(len(chat) - 1): final.to_dict()}
+        answers = {**answers, str(len(chat) - 1): final.to_dict(id=uuid.uuid4().hex)}  # the id: one vote each
         yield chat, gr.skip(), turns, answers
 
-    def vote(answers: dict, lang: Lang, data: gr.LikeData) -> None:
+    def vote(answers: dict, lang: Lang, data: gr.LikeData, request: gr.Request) -> None:
         record = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
         if record is None or data.liked not in (True, False):
             return
         record_feedback(
-            settings.feedback_file,
+            settings,
+            voter=request.session_hash or "",
+            answer_id=record["id"],
             question=record["question"],
             answer=record,
             rating="up" if data.liked else "down",
@@ -306,12 +309,24 @@ def build_ui(service: Service) -> gr.Blocks:
         )
         gr.Info(labels()[lang]["feedback_thanks"])
 
-    def upload(files: list[str] | None, lang: Lang) -> tuple:
+    def upload(files: list[dict[str, Any]] | None, lang: Lang) -> tuple:
+        """Files as Gradio stored them (`preprocess=False`: no temp copies), added and then deleted."""
         if not files:
             return render_text(labels()[lang]["upload_none"], "nqa-upload-result nqa-failed"), gr.skip(), gr.skip()
         if not service.ready:
             raise gr.Error(labels()[lang]["not_ready"])
-        outcome = add_articles(settings.corpus_dir, service.engine, [Path(f) for f in files], settings.max_upload_bytes)
+        received = [Path(f["path"]) for f in files]
+        try:
+            outcome = add_articles(
+                settings.corpus_dir,
+                service.engine,
+                received,
+                inbox=inbox,
+                max_bytes=settings.max_upload_bytes,
+                max_files=settings.max_upload_files,
+            )
+        finally:  # added or refused, a handled upload has no further use
+            discard_received(received, inbox)
         return render_upload(outcome, lang), None, render_status(service.status(), lang)
 
     def refresh(lang: Lang) -> tuple:
@@ -328,7 +343,12 @@ def build_ui(service: Service) -> gr.Blocks:
             gr.Button(value=text["send"]),
             gr.Button(value=text["new_chat"]),
             gr.Accordion(label=text["upload_title"]),
-            _label("nqa-help", text["upload_help"], limit=_bdi(_size(settings.max_upload_bytes))),
+            _label(
+                "nqa-help",
+                text["upload_help"],
+                count=_bdi(str(settings.max_upload_files)),
+                limit=_bdi(_size(settings.max_upload_bytes)),
+            ),
             gr.File(label=text["upload_files"]),
             gr.Button(value=text["upload_button"]),
             gr.Dataset(label=text["examples"]),
@@ -340,7 +360,9 @@ def build_ui(service: Service) -> gr.Blocks:
         lang: Lang = "ar" if accept.strip().lower().startswith("ar") else "en"
         return (lang, *relabel(lang))
 
-    with gr.Blocks(title="newsqa", analytics_enabled=False) as demo:
+    # Uploads nobody added are deleted after `upload_keep_s` (checked as often).
+    keep = settings.upload_keep_s
+    with gr.Blocks(title="newsqa", analytics_enabled=False, delete_cache=(keep, keep)) as demo:
         with gr.Row(elem_classes="nqa-top"):
             header = gr.HTML(elem_id="nqa-header")
             lang = gr.Radio(
@@ -402,7 +424,11 @@ def build_ui(service: Service) -> gr.Blocks:
             concurrency_limit=None,
         )
         chatbot.like(vote, inputs=[answers, lang], concurrency_limit=None)
-        upload_btn.click(upload, inputs=[files, lang], outputs=[upload_result, files, status], concurrency_limit=1)
+        # Unprocessed: gr.File's preprocessing leaves an empty temp file per file in the upload
+        # folder (gradio 6.31), never deleted; the paths Gradio checked are all the handler needs.
+        upload_btn.click(
+            upload, inputs=[files, lang], outputs=[upload_result, files, status], concurrency_limit=1, preprocess=False
+        )
         timer.tick(refresh, inputs=[lang], outputs=[status, timer], concurrency_limit=None)
         labelled = [header, status, chatbot, question, send, new_chat, upload_box, upload_help, files, upload_btn, sample.dataset]
         lang.input(relabel, inputs=[lang], outputs=labelled, concurrency_limit=None)

@@ -1,0 +1,162 @@
+"""What `bench/abuse.py` and `bench/load.py` share: the loopback rule, time budgets,
+percentiles, the server's memory, and a `/healthz` poller.
+
+Both scripts hammer a server on purpose, so they refuse any address that is not
+this machine: a typo in `--url` must not turn a benchmark into an attack on
+someone else's host.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+DEFAULT_URL = "http://127.0.0.1:7860"
+REPO = Path(__file__).resolve().parent.parent
+
+
+class NotLoopback(ValueError):
+    """The URL points somewhere other than this machine."""
+
+
+def check_loopback(url: str) -> str:
+    """`url` without a trailing slash, if its host is 127.0.0.0/8, `localhost` or ::1.
+
+    Raises `NotLoopback` otherwise (also for a missing host or a scheme other than http(s)),
+    so the scripts can only ever reach a server on this machine.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https"):
+        raise NotLoopback(f"{url!r}: only http:// or https:// URLs")
+    host = parts.hostname or ""
+    if host != "localhost":
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            raise NotLoopback(f"{url!r}: the host must be 127.0.0.0/8, localhost or ::1, not {host!r}") from None
+        # An IPv4-mapped IPv6 address (::ffff:127.0.0.1) is loopback too; anything else IPv6 but ::1 is not.
+        mapped = getattr(address, "ipv4_mapped", None)
+        if not (address.is_loopback or (mapped is not None and mapped.is_loopback)):
+            raise NotLoopback(f"{url!r}: {host} is not a loopback address")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise NotLoopback(f"{url!r}: {exc}") from None
+    return url.rstrip("/")
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The `q`-quantile (0..1) by nearest rank; NaN for no values.
+
+    Nearest rank rather than interpolation: with 15 or 300 samples, a p95 that is a
+    latency some request really had is easier to read than a blend of two.
+    """
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+class Deadline:
+    """A time budget for a whole run, so that no script can run unbounded.
+
+    Every request takes `timeout(cap)`: its own cap, or what is left of the run if less.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    @property
+    def expired(self) -> bool:
+        return self.remaining() <= 0
+
+    def timeout(self, cap: float) -> float:
+        """Seconds a request may take: `cap`, or less near the end (never below 0.1 s)."""
+        return max(0.1, min(cap, self.remaining()))
+
+
+def rss_kib(pid: int | None) -> int | None:
+    """The resident memory of process `pid` in KiB (`VmRSS` in /proc/PID/status), None if unknown."""
+    if pid is None:
+        return None
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def reachable(url: str, timeout: float = 5.0) -> tuple[bool, str]:
+    """Whether `/healthz` answers at all (any status), and what it said."""
+    try:
+        response = httpx.get(f"{url}/healthz", timeout=timeout)
+    except httpx.HTTPError as exc:
+        return False, f"{type(exc).__name__}: {exc}"
+    return True, f"{response.status_code} {response.text[:200]}"
+
+
+def wait_ready(url: str, seconds: float) -> bool:
+    """Wait (bounded) until `/healthz` says 200: a fresh server indexes its seeds first."""
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=5.0).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() >= end:
+            return False
+        time.sleep(1.0)
+
+
+@dataclass
+class HealthPoller:
+    """Polls `/healthz` in a thread while something else loads the server.
+
+    `/healthz` does no engine work, so its latency shows whether the server as a
+    whole (event loop, thread pool) still answers, not just the engine.
+    """
+
+    url: str
+    interval: float = 0.25
+    timeout: float = 10.0
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __enter__(self) -> HealthPoller:
+        self._thread = threading.Thread(target=self._run, name="healthz-poller", daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.timeout + 1)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=self.timeout) as client:
+            while not self._stop.is_set():
+                started = time.perf_counter()
+                try:
+                    client.get(f"{self.url}/healthz").raise_for_status()
+                except httpx.HTTPError:
+                    self.errors += 1
+                self.latencies.append(time.perf_counter() - started)
+                self._stop.wait(self.interval)
+
+    @property
+    def max_latency(self) -> float:
+        return max(self.latencies, default=float("nan"))
