@@ -17,9 +17,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 from app.ingest.articles import SUPPORTED, ArticleError, load_article
+from app.ingest.pipeline import IngestStatus
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,7 @@ def add_articles(
     inbox: Path,
     max_bytes: int,
     max_files: int,
+    progress: Callable[[IngestStatus], None] | None = None,
 ) -> UploadOutcome:
     """Validate, save and index uploaded files (named as the person sent them).
 
@@ -147,7 +149,7 @@ def add_articles(
         return outcome
     # Identical files go in too: a no-op if they are indexed already. The engine lets one
     # writer in at a time, and questions go on meanwhile.
-    report = engine.ingest([path for path, _, _ in saved.values()])
+    report = engine.ingest([path for path, _, _ in saved.values()], progress=progress)
     failed = {Path(str(file)).name: message for file, message in report.errors}
     for name, (path, sent_name, is_new) in saved.items():
         if name in failed:

@@ -309,8 +309,9 @@ def build_ui(service: Service) -> gr.Blocks:
         )
         gr.Info(labels()[lang]["feedback_thanks"])
 
-    def upload(files: list[dict[str, Any]] | None, lang: Lang) -> tuple:
-        """Files as Gradio stored them (`preprocess=False`: no temp copies), added and then deleted."""
+    def upload(files: list[dict[str, Any]] | None, lang: Lang, progress: gr.Progress = gr.Progress()) -> tuple:
+        """Files as Gradio stored them (`preprocess=False`: no temp copies), added and then deleted;
+        the page shows the indexing's progress meanwhile."""
         if not files:
             return render_text(labels()[lang]["upload_none"], "nqa-upload-result nqa-failed"), gr.skip(), gr.skip()
         if not service.ready:
@@ -324,6 +325,7 @@ def build_ui(service: Service) -> gr.Blocks:
                 inbox=inbox,
                 max_bytes=settings.max_upload_bytes,
                 max_files=settings.max_upload_files,
+                progress=lambda status: progress((status.done, status.total), desc=status.line()),
             )
         finally:  # added or refused, a handled upload has no further use
             discard_received(received, inbox)
