@@ -31,7 +31,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from starlette.concurrency import run_in_threadpool
 
-from app.answer.record import QuestionError, Turn
+from app.answer.question import Turn
+from app.answer.record import QuestionError
 from app.config import Settings, get_settings
 from app.feedback import record_feedback
 from app.interfaces.slack_blocks import (
