@@ -62,9 +62,14 @@ class Settings(BaseSettings):
     top_k: int = Field(5, ge=1, le=50, validation_alias="NEWSQA_TOP_K")
     candidates: int = Field(20, ge=1, le=200, validation_alias="NEWSQA_CANDIDATES")
 
-    # Questions
+    # Questions: what one request may ask, in every interface
     max_question_chars: int = Field(
         1000, ge=10, validation_alias="NEWSQA_MAX_QUESTION_CHARS"
+    )
+    max_history_turns: int = Field(6, ge=0, le=100, validation_alias="NEWSQA_MAX_HISTORY_TURNS")
+    max_history_chars: int = Field(4000, ge=0, validation_alias="NEWSQA_MAX_HISTORY_CHARS")
+    max_request_bytes: int = Field(
+        1_000_000, ge=1000, validation_alias="NEWSQA_MAX_REQUEST_BYTES"
     )
 
     # LLM (optional; without a key the extractive answerer is used)

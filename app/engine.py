@@ -33,7 +33,8 @@ from app.answer import extractive
 from app.answer.citations import quote_answer, resolve_citations
 from app.answer.llm import LLMAnswerer, is_refusal
 from app.answer.prompts import message
-from app.answer.record import Answer, History, Passage, QuestionError
+from app.answer.question import History, bound_history, check_question, with_previous
+from app.answer.record import Answer, Passage
 from app.config import Settings, get_settings
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import embed_queries, embedder_identity, make_embedder
@@ -170,29 +171,10 @@ class Engine:
 
     # -- questions -------------------------------------------------------------
     def _check(self, question: object) -> str:
-        if not isinstance(question, str):
-            raise QuestionError("the question must be text")
-        text = question.strip()
-        if not text:
-            raise QuestionError("the question is empty")
-        if len(text) > self.settings.max_question_chars:
-            raise QuestionError(
-                f"the question is {len(text)} characters long; the limit is {self.settings.max_question_chars}"
-            )
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError:  # lone surrogates, e.g. from undecodable command-line bytes
-            raise QuestionError("the question is not valid text (undecodable characters)") from None
-        return text
+        return check_question(question, self.settings.max_question_chars)
 
-    @staticmethod
-    def _check_history(history: object) -> History:
-        if not isinstance(history, (list, tuple)) or not all(
-            isinstance(turn, dict) and turn.get("role") in ("user", "assistant") and isinstance(turn.get("content"), str)
-            for turn in history
-        ):
-            raise QuestionError('the history must be a list of {"role": "user"|"assistant", "content": text}')
-        return history
+    def _check_history(self, history: object) -> History:
+        return bound_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
 
     def _search(self, query: str, mode: str | None, top_k: int | None) -> tuple[np.ndarray, list[Hit], Snapshot]:
         self.ensure_ready()
@@ -282,7 +264,7 @@ class Engine:
 
     def _standalone(self, question: str, history: History) -> str:
         """The question to search with: a follow-up gets its subject from the conversation."""
-        previous = [t["content"] for t in history if t.get("role") == "user" and t.get("content")]
+        previous = [t["content"] for t in history if t["role"] == "user"]
         if not previous:
             return question
         if self._llm:
@@ -290,4 +272,4 @@ class Engine:
                 return self._llm.condense(question, history)
             except Exception as exc:
                 log.warning("condense failed, combining with the previous question: %s", exc)
-        return f"{previous[-1]} {question}"
+        return with_previous(question, previous[-1], self.settings.max_question_chars)

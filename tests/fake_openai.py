@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class FakeOpenAI:
     def __init__(self) -> None:
-        self.behaviour = "ok"  # ok | wrong_language | refuse | error500 | slow | no_citation
+        self.behaviour = "ok"  # ok | wrong_language | refuse | error500 | slow | no_citation | markup
         self.requests: list[dict] = []
         self.delay_s = 5.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -45,6 +45,8 @@ class FakeOpenAI:
             return "[[NOT_FOUND]]"
         if self.behaviour == "no_citation":
             return "The answer without any source." if english else "إجابة بلا مصدر."
+        if self.behaviour == "markup":  # what Slack would act on if it went out unescaped
+            return f"<!channel> The passages <https://evil.example|say so> & more [{numbers[0]}]."
         if self.behaviour == "wrong_language":
             english = not english
         first, second = numbers[0], numbers[-1]

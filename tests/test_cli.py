@@ -19,7 +19,12 @@ def cli_env(engine):
     return env
 
 
-def run(env, *args, stdin: str | None = None):
+def run(env, *args, stdin: str | bytes | None = None):
+    """The CLI as a subprocess; `stdin` as bytes is passed on unchanged (undecodable lines and all)."""
+    if isinstance(stdin, bytes):
+        result = subprocess.run([sys.executable, "-m", "app", *args], input=stdin, capture_output=True, env=env,
+                                cwd=REPO, timeout=120)
+        return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
     return subprocess.run(
         [sys.executable, "-m", "app", *args], input=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=120
     )
@@ -89,3 +94,35 @@ def test_missing_corpus_and_bad_settings_are_one_line_errors(cli_env, tmp_path):
         result = run(env, "ask", "متى عقد الاجتماع؟")
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert "NEWSQA_TOP_K" in result.stderr or "OPENAI_API_KEY" in result.stderr
+
+
+def test_jsonl_reads_each_line_on_its_own(cli_env):
+    """Bytes in: an undecodable line, a surrogate in a history, invisible characters, NULs; each line answered."""
+    arctic = "ما هي مبادرة حارس القطب الشمالي؟"
+    lines = [
+        json.dumps({"id": "first", "question": arctic}, ensure_ascii=False).encode(),
+        b'{"id": "latin1", "question": "caf\xe9 \xff"}',
+        json.dumps({"id": "surrogate", "question": "وما سببها؟", "history": [{"role": "user", "content": "abc \ud800"}]}).encode(),
+        json.dumps({"id": "invisible", "question": "\u200b"}).encode(),
+        json.dumps({"id": "nul", "question": arctic.replace(" ", "\x00 ")}, ensure_ascii=False).encode(),
+        json.dumps({"id": "\ud800", "question": ""}).encode(),
+        b"\xef\xbb\xbf" + json.dumps({"id": "bom", "question": arctic}, ensure_ascii=False).encode(),
+        json.dumps({"id": "last", "question": arctic}, ensure_ascii=False).encode(),
+    ]
+    result = run({**cli_env, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": ""}, "ask", "--jsonl", stdin=b"\n".join(lines) + b"\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == ["first", None, "surrogate", "invisible", "nul", "\ud800", "bom", "last"], result.stderr
+    assert "line 2: not valid UTF-8 (byte 0xe9" in out[1]["error"]
+    assert "history is not valid text" in out[2]["error"] and "empty" in out[3]["error"]
+    assert out[4]["found"] is True and out[4]["question"] == arctic
+    assert out[0]["found"] and out[6]["found"] and out[7]["found"]
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+
+
+def test_jsonl_line_over_the_limit_is_one_error(cli_env):
+    arctic = json.dumps({"id": "ok", "question": "ما هي مبادرة حارس القطب الشمالي؟"}, ensure_ascii=False)
+    huge = json.dumps({"id": "huge", "question": "x", "history": [{"role": "user", "content": "y" * 3000}]})
+    result = run({**cli_env, "NEWSQA_MAX_REQUEST_BYTES": "2000"}, "ask", "--jsonl", stdin="\n".join([huge, arctic]) + "\n")
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == [None, "ok"]
+    assert "line 1: the line is over the limit of 2,000 bytes" in out[0]["error"] and out[1]["found"] is True

@@ -267,8 +267,12 @@ def test_follow_up_in_a_thread_uses_the_thread_as_history(bot, fake, engine, rec
     _, first_answer = answered(fake, channel)
 
     follow = fake.user_says(channel, f"{MENTION} {FOLLOW_UP}", thread_ts=first["ts"])
-    _, sent = send_event(bot, mention(follow, channel))
-    placeholder, update = answered(fake, channel, after=first_answer)
+    page, fake.replies_page = fake.replies_page, 1  # the two messages before the follow-up come on two pages
+    try:
+        _, sent = send_event(bot, mention(follow, channel))
+        placeholder, update = answered(fake, channel, after=first_answer)
+    finally:
+        fake.replies_page = page
 
     history = [{"role": "user", "content": QUESTION}, {"role": "assistant", "content": first_answer.args["text"]}]
     assert (FOLLOW_UP, history) in recorder.calls
@@ -329,6 +333,60 @@ def test_unsigned_or_replayed_requests_get_401(bot, fake, recorder, case):
     time.sleep(0.3)
     assert fake.calls_to("chat.postMessage", in_channel(channel)) == []
     assert len(recorder.calls) == before
+
+
+@pytest.mark.parametrize("case", ["timestamp not a number", "JSON that does not parse", "JSON not an object"])
+def test_malformed_requests_get_400(bot, fake, case):
+    channel = new_channel()
+    body = {
+        "timestamp not a number": event_body(mention(fake.user_says(channel, f"{MENTION} {QUESTION}"), channel)),
+        "JSON that does not parse": '{"type": "event_callback", "event": {"type": "app_mention", ',
+        "JSON not an object": '["event_callback"]',
+    }[case]
+    headers = signature_headers(body)  # validly signed, but for the first case
+    if case == "timestamp not a number":
+        headers = {"X-Slack-Request-Timestamp": "soon", "X-Slack-Signature": "v0=" + "0" * 64}
+    response = httpx.post(bot, content=body.encode(), headers={"Content-Type": "application/json", **headers})
+    assert response.status_code == 400
+    assert response.json()["detail"]
+    time.sleep(0.3)
+    assert fake.calls_to("chat.postMessage", in_channel(channel)) == []
+
+
+def test_a_long_thread_is_read_only_so_far(bot, bot_settings, fake, recorder):
+    channel = new_channel()
+    first = fake.user_says(channel, f"{MENTION} {QUESTION}")
+    for i in range(40):
+        fake.user_says(channel, f"رسالة {i} في النقاش", thread_ts=first["ts"])
+    follow = fake.user_says(channel, f"{MENTION} {FOLLOW_UP}", thread_ts=first["ts"])
+    before = len(recorder.calls)
+    send_event(bot, mention(follow, channel))
+    answered(fake, channel)
+    assert len(fake.calls_to("conversations.replies", in_channel(channel))) == slack.HISTORY_PAGES
+    [(question, history)] = recorder.calls[before:]
+    read = slack.HISTORY_PAGES * fake.replies_page  # messages read: the thread's first one, then replies 0 to read - 2
+    assert question == FOLLOW_UP and len(history) == bot_settings.max_history_turns
+    assert history[-1] == {"role": "user", "content": f"رسالة {read - 2} في النقاش"}
+
+
+def test_markup_in_an_llm_answer_is_escaped_in_the_message_text(bot_settings, fake):
+    """The plain `text` of chat.update is mrkdwn too (and what notifications show): escaped like the blocks."""
+    from tests.fake_openai import FakeOpenAI
+
+    llm = FakeOpenAI().start()
+    llm.behaviour = "markup"
+    settings = bot_settings.model_copy(update={"openai_api_key": "sk-test", "openai_base_url": llm.base_url, "llm_retries": 0})
+    question = "What did the NATO secretary general call for?"
+    try:
+        with ThreadServer(slack.asgi_app(slack.build_app(settings, Engine(settings)))) as server:
+            channel = new_channel()
+            send_event(events_url(server), mention(fake.user_says(channel, f"{MENTION} {question}"), channel))
+            _, update = answered(fake, channel)
+    finally:
+        llm.stop()
+    escaped = "&lt;!channel&gt; The passages &lt;https://evil.example|say so&gt; &amp; more [1]."
+    assert update.args["text"] == escaped
+    assert escaped in texts_of(update.args["blocks"])
 
 
 def test_retried_event_is_answered_once(bot, fake, recorder):

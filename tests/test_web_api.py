@@ -3,11 +3,14 @@ bad input, ten at once), `/healthz`, `/docs`, and "not ready" before the index i
 
 from __future__ import annotations
 
+import http.client
+import json
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Iterator
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -86,6 +89,8 @@ def test_follow_up_uses_the_history(api: str) -> None:
     [
         ({"question": ""}, 400, "empty"),
         ({"question": "   \n "}, 400, "empty"),
+        ({"question": "\u200b"}, 400, "empty"),
+        ({"question": "\x00\ufeff\u2066"}, 400, "empty"),
         ({"question": "س" * 5000}, 400, "limit"),
         ({}, 422, "question"),
         ({"question": 42}, 422, "string"),
@@ -98,6 +103,13 @@ def test_bad_input_gets_a_4xx_with_a_clear_message(api: str, body: Any, status: 
     response = httpx.post(f"{api}/api/ask", json=body, timeout=30)
     assert response.status_code == status
     assert says in response.text.lower()
+
+
+def test_a_lone_surrogate_in_the_history_is_a_400(api: str) -> None:
+    body = '{"question": "وما سببها؟", "history": [{"role": "user", "content": "abc \\ud800 def"}]}'
+    response = httpx.post(f"{api}/api/ask", content=body.encode(), headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "not valid text" in response.json()["detail"]
 
 
 def test_invalid_json_is_a_422(api: str) -> None:
@@ -187,3 +199,65 @@ def test_a_slow_llm_does_not_hold_up_other_users(engine: Engine) -> None:
     assert all(b["mode"] == "llm" and b["found"] for b in bodies)
     assert health_s < 1.0
     assert elapsed < 3 * fake.delay_s - 1.5  # serial would take 9 s or more
+
+
+# -- what one request may cost ---------------------------------------------------------
+
+LIMIT = 20_000  # NEWSQA_MAX_REQUEST_BYTES for the server below
+
+
+@pytest.fixture(scope="module")
+def small_api(engine: Engine) -> Iterator[str]:
+    settings = engine.settings.model_copy(update={"max_request_bytes": LIMIT})
+    with ThreadServer(create_app(settings, engine)) as server:
+        deadline = time.time() + 120
+        while httpx.get(f"{server.url}/healthz").status_code != 200:
+            assert time.time() < deadline, "the index never became ready"
+            time.sleep(0.1)
+        yield server.url
+
+
+def raw_post(url: str, head: dict[str, str], body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST `/api/ask` with exactly these headers and body bytes, then read the answer.
+
+    The body may be only a beginning: the server must answer without waiting for the rest.
+    """
+    connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=30)
+    try:
+        connection.putrequest("POST", "/api/ask")
+        for name, value in {"Content-Type": "application/json", **head}.items():
+            connection.putheader(name, value)
+        connection.endheaders()
+        connection.send(body)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read())
+    finally:
+        connection.close()
+
+
+def chunked(data: bytes, size: int = 4096) -> bytes:
+    return b"".join(b"%x\r\n%s\r\n" % (len(data[i : i + size]), data[i : i + size]) for i in range(0, len(data), size))
+
+
+def test_a_body_over_the_limit_is_refused_with_413(small_api: str) -> None:
+    padded = json.dumps({"question": ARCTIC}).encode() + b" " * LIMIT  # valid JSON, just too big
+    cases = {
+        "declared 200 MB, nothing sent": ({"Content-Length": str(200_000_000)}, b""),
+        "declared 200 MB, a beginning sent": ({"Content-Length": str(200_000_000)}, b'{"question": "' + b"x" * 1000),
+        "valid JSON over the limit": ({"Content-Length": str(len(padded))}, padded),
+        # No length declared: the server stops reading as soon as the limit is passed (no terminating chunk is sent).
+        "chunked, never ending": ({"Transfer-Encoding": "chunked"}, chunked(b'{"question": "' + b"x" * (LIMIT + 10))),
+    }
+    for case, (head, body) in cases.items():
+        status, answer = raw_post(small_api, head, body)
+        assert status == 413, case
+        assert answer["detail"] == f"the request body is over the limit of {LIMIT:,} bytes", case
+    assert httpx.post(f"{small_api}/api/ask", json={"question": ARCTIC}, timeout=60).json()["found"] is True
+
+
+def test_a_long_history_still_gives_the_follow_up_its_subject(api: str) -> None:
+    history = [{"role": "user", "content": ARCTIC}, {"role": "assistant", "content": "… " * 20_000}]
+    history = [{"role": "user", "content": "سؤال قديم " * 200}, {"role": "assistant", "content": "…"}] * 20 + history
+    response = httpx.post(f"{api}/api/ask", json={"question": FOLLOW_UP, "history": history}, timeout=60)
+    assert response.status_code == 200
+    assert response.json()["found"] is True and "حارس القطب الشمالي" in response.json()["answer"]

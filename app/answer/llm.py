@@ -15,7 +15,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.llms.openai_like import OpenAILike
 
 from app.answer.prompts import NOT_FOUND_TOKEN, message, template
-from app.answer.record import History
+from app.answer.question import History
 from app.config import Settings
 from app.retrieve import Hit
 
@@ -60,8 +60,11 @@ class LLMAnswerer:
         yield from response.response_gen
 
     def condense(self, question: str, history: History) -> str:
-        """A follow-up rewritten as a standalone question (the conversation gives it its subject)."""
-        turns = "\n".join(f"{t['role']}: {t['content']}" for t in history[-6:])
+        """A follow-up rewritten as a standalone question (the conversation gives it its subject).
+
+        `history` is already bounded by the engine (`question.bound_history`).
+        """
+        turns = "\n".join(f"{t['role']}: {t['content']}" for t in history)
         rewritten = self.llm.complete(template("condense").format(chat_history=turns, question=question)).text
         return rewritten.strip() or question
 

@@ -7,19 +7,9 @@ object (`Answer.to_dict`), so its JSON shape is the product's contract.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, Sequence, TypedDict
+from typing import Any, Literal
 
 Mode = Literal["llm", "extractive"]
-
-
-class Turn(TypedDict):
-    """One message of a conversation, as chat interfaces keep it."""
-
-    role: Literal["user", "assistant"]
-    content: str
-
-
-History = Sequence[Turn]
 
 
 class QuestionError(ValueError):

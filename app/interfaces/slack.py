@@ -17,13 +17,13 @@ import re
 import secrets
 import sys
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from slack_bolt import App, BoltResponse
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
 from slack_bolt.error import BoltError
@@ -31,9 +31,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from starlette.concurrency import run_in_threadpool
 
-from app.answer.record import QuestionError, Turn
+from app.answer.question import Turn
+from app.answer.record import QuestionError
 from app.config import Settings, get_settings
 from app.feedback import record_feedback
+from app.interfaces.http_body import bounded_route
 from app.interfaces.slack_blocks import (
     FEEDBACK_DOWN,
     FEEDBACK_UP,
@@ -57,6 +59,9 @@ EVENTS_PATH = "/slack/events"  # events, interactivity and /ask all arrive here 
 SEEN_IDS = 5000  # event and message ids kept to answer each message once (Slack retries within minutes)
 ANSWERS_KEPT = 1000  # answers kept whole for the votes on them; older votes fall back to the message text
 REPLIES_PAGE = 200
+HISTORY_PAGES = 5  # a thread is read this far at most; the engine keeps only its latest turns anyway
+_MAX_BODY_BYTES = Settings.model_fields["max_request_bytes"].default  # NEWSQA_MAX_REQUEST_BYTES' default
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")  # what X-Slack-Request-Timestamp must be before Bolt does int() on it
 # Message subtypes that are still a person writing; edits, joins, deletions... are not questions.
 _QUESTION_SUBTYPES = (None, "thread_broadcast", "file_share")
 
@@ -210,14 +215,17 @@ class SlackBot:
         self.workers.submit(self._deliver, send, compose, words, f"message {ts} in {channel}")
 
     def _history(self, client: WebClient, event: Mapping[str, Any], context: Any) -> list[Turn]:
-        """The thread before this message: people are "user", this bot's answers "assistant"."""
-        turns: list[Turn] = []
+        """The thread before this message: people are "user", this bot's answers "assistant".
+
+        At most HISTORY_PAGES pages are read, and only the latest `max_history_turns` turns kept.
+        """
+        turns: deque[Turn] = deque(maxlen=self.settings.max_history_turns)
         before = _ts_key(event["ts"])
         pages = client.conversations_replies(channel=event["channel"], ts=event["thread_ts"], limit=REPLIES_PAGE)
-        for page in pages:
+        for number, page in enumerate(pages, start=1):
             for message in page["messages"]:
                 if _ts_key(message["ts"]) >= before:
-                    continue
+                    return list(turns)  # replies come oldest first: the rest is later still
                 own = message.get("user") == context.bot_user_id or (
                     message.get("bot_id") is not None and message.get("bot_id") == context.bot_id
                 )
@@ -230,7 +238,9 @@ class SlackBot:
                 content = from_slack(message.get("text", ""), context.bot_user_id)
                 if content:
                     turns.append({"role": role, "content": content})
-        return turns
+            if number >= HISTORY_PAGES:
+                break
+        return list(turns)
 
     # -- answering ------------------------------------------------------
 
@@ -353,17 +363,27 @@ def build_app(
     return app
 
 
-def router_for(app: App) -> APIRouter:
+def router_for(app: App, max_body_bytes: int = _MAX_BODY_BYTES) -> APIRouter:
     """`POST /slack/events` (events, buttons, /ask) for `app`, to include in any FastAPI server.
 
     Bolt's own Starlette adapter runs `dispatch` on the event loop; here it runs
     in the thread pool so a slow Slack call never stalls the server's other routes.
+    Bolt checks the signature; what it would choke on first (a timestamp that is
+    not a number, a body that does not parse) is a 400 here, and a body over
+    `max_body_bytes` a 413.
     """
-    router = APIRouter()
+    router = APIRouter(route_class=bounded_route(max_body_bytes))
 
     @router.post(EVENTS_PATH, include_in_schema=False)
     async def slack_events(request: Request) -> Response:
-        bolt_request = to_bolt_request(request, await request.body())
+        body = await request.body()
+        stamp = request.headers.get("x-slack-request-timestamp")
+        if stamp is not None and not _TIMESTAMP.fullmatch(stamp):
+            raise HTTPException(400, "X-Slack-Request-Timestamp must be a Unix time in seconds")
+        try:
+            bolt_request = to_bolt_request(request, body)
+        except Exception:  # only parsing happens here: not UTF-8, not JSON, or JSON Bolt cannot read (a list...)
+            raise HTTPException(400, "the body is not a JSON object or form data Slack would send") from None
         return to_starlette_response(await run_in_threadpool(app.dispatch, bolt_request))
 
     return router
@@ -371,13 +391,13 @@ def router_for(app: App) -> APIRouter:
 
 def fastapi_router(settings: Settings, engine: Engine | None = None) -> APIRouter:
     """The HTTP-mode bot as a router, for the browser app's server: `server.include_router(...)`."""
-    return router_for(build_app(settings, engine, socket=False))
+    return router_for(build_app(settings, engine, socket=False), settings.max_request_bytes)
 
 
-def asgi_app(app: App) -> FastAPI:
+def asgi_app(app: App, max_body_bytes: int = _MAX_BODY_BYTES) -> FastAPI:
     """A server with only the Slack endpoint: what `python -m app slack` runs in HTTP mode."""
     server = FastAPI(title="newsqa Slack bot", docs_url=None, redoc_url=None, openapi_url=None)
-    server.include_router(router_for(app))
+    server.include_router(router_for(app, max_body_bytes))
     return server
 
 
@@ -425,5 +445,5 @@ def main(argv: Sequence[str]) -> int:
 
     host, port = args.host or settings.host, args.port or settings.slack_port
     log.info("Slack events at http://%s:%d%s", host, port, EVENTS_PATH)
-    uvicorn.run(asgi_app(app), host=host, port=port, log_level="info")
+    uvicorn.run(asgi_app(app, settings.max_request_bytes), host=host, port=port, log_level="info")
     return 0

@@ -133,9 +133,17 @@ def _context(*texts: str) -> Block:
     return {"type": "context", "elements": [_mrkdwn(t) for t in texts]}
 
 
-def answer_text(answer: Answer) -> str:
-    """The plain message text: notifications, search and thread history read this, not the blocks."""
+def _plain_answer(answer: Answer) -> str:
     return cut_words(answer.answer, ANSWER_CHARS) or message("not_found", detect_language(answer.question))
+
+
+def answer_text(answer: Answer) -> str:
+    """The message text: notifications, search and thread history read this, not the blocks.
+
+    Slack reads it as mrkdwn too, so it is escaped like the blocks: an LLM's
+    `<!channel>` must not notify a whole channel.
+    """
+    return escape(_plain_answer(answer))
 
 
 def _source_block(citation: Citation) -> Block:
@@ -200,7 +208,7 @@ def _feedback_block(value: str, words: Words) -> Block:
 
 def answer_blocks(answer: Answer, words: Words, feedback: str | None = None) -> list[Block]:
     """The answer with its `[n]` markers, a mode label, the sources, then 👍/👎 (when `feedback`)."""
-    pieces = split_words(answer_text(answer), SECTION_LIMIT, _escaped_len)
+    pieces = split_words(_plain_answer(answer), SECTION_LIMIT, _escaped_len)
     blocks = [_section(escape(piece)) for piece in pieces]
     # Not found: the engine's text says the articles don't cover it; "quoted from the articles" would mislead.
     notes = [words[answer.mode]] if answer.found else []

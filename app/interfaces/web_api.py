@@ -6,28 +6,26 @@ so a script can switch between the two without changing its parser.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from app.answer.question import Turn
 from app.answer.record import QuestionError
+from app.interfaces.http_body import bounded_route
 
 if TYPE_CHECKING:
     from app.interfaces.web import Service
 
 
-class HistoryTurn(BaseModel):
-    role: Literal["user", "assistant"]
-    content: str
-
-
 class AskRequest(BaseModel):
     question: str = Field(description="The question, in Arabic or English.")
-    history: list[HistoryTurn] = Field(
+    history: list[Turn] = Field(
         default_factory=list,
-        description="Earlier turns of the conversation, oldest first, for follow-up questions.",
+        description="Earlier turns of the conversation, oldest first, for follow-up questions "
+        "(only the latest ones are used: NEWSQA_MAX_HISTORY_TURNS, NEWSQA_MAX_HISTORY_CHARS).",
     )
 
 
@@ -42,14 +40,15 @@ def _not_ready(service: Service) -> HTTPException:
 
 
 def build_router(service: Service) -> APIRouter:
-    router = APIRouter()
+    router = APIRouter(route_class=bounded_route(service.settings.max_request_bytes))
 
     @router.post(
         "/api/ask",
         summary="Answer a question with citations",
         responses={
             200: {"description": "The same JSON object as `python -m app ask --json`."},
-            400: {"description": "The question cannot be asked (empty, too long)."},
+            400: {"description": "The question cannot be asked (empty, too long, not valid text)."},
+            413: {"description": "The body is over NEWSQA_MAX_REQUEST_BYTES."},
             422: {"description": "The body is not JSON of the expected shape."},
             503: {"description": "The index is still being built."},
         },
@@ -59,9 +58,8 @@ def build_router(service: Service) -> APIRouter:
         # never blocks the event loop that serves everyone else.
         if not service.ready:
             raise _not_ready(service)
-        history = [turn.model_dump() for turn in request.history]
         try:
-            return service.engine.answer(request.question, history).to_dict()
+            return service.engine.answer(request.question, request.history).to_dict()
         except QuestionError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
 

@@ -290,7 +290,9 @@ def build_ui(service: Service) -> gr.Blocks:
         if final is None:
             return
         chat[-1] = {"role": "assistant", "content": render_answer(final, settings.llm_model)}
-        turns = turns + [{"role": "user", "content": message}, {"role": "assistant", "content": final.answer}]
+        # Only the turns the engine would use are kept: a long chat holds no more in memory.
+        turns = turns + [{"role": "user", "content": final.question}, {"role": "assistant", "content": final.answer}]
+        turns = turns[max(len(turns) - settings.max_history_turns, 0):]
         answers = {**answers, str(len(chat) - 1): final.to_dict(id=uuid.uuid4().hex)}  # the id: one vote each
         yield chat, gr.skip(), turns, answers
 
