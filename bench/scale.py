@@ -41,7 +41,7 @@ from app.engine import Engine  # noqa: E402
 from app.ingest.archive import read_archive  # noqa: E402
 from app.ingest.articles import Article, ArticleError  # noqa: E402
 from app.ingest.passages import make_passages  # noqa: E402
-from app.text.arabic import words  # noqa: E402
+from app.text.arabic import normalize, words  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "data" / "news-ar"
 RESULTS = ROOT / "bench" / "results"
@@ -149,8 +149,9 @@ def questions(archive: Path, sample: int) -> list[tuple[str, str, str]]:
         if sentences:
             sentence = rng.choice(sentences)
             key = sorted(set(words(sentence)), key=len, reverse=True)[:6]
-            phrase = " ".join(w for w in sentence.split() if any(k in w for k in key))
-            out.append(("phrase", phrase[:300], article.source))
+            phrase = [w for w in sentence.split() if any(k in normalize(w) for k in key)]
+            if len(phrase) >= 3:
+                out.append(("phrase", " ".join(phrase)[:300], article.source))
     return out
 
 

@@ -355,7 +355,7 @@ def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
     folder = squad_corpus(data, path, base.index_dir)
     engine = Engine(config_settings(base, config).model_copy(update={
         "corpus_dir": folder / "corpus", "index_dir": folder / "index", "chunk_tokens": SQUAD_CHUNK_TOKENS}))
-    ingest = engine.ingest(None, prune=True, progress=progress)
+    ingest = engine.ingest(None, prune=True, say=progress)
     index_seconds = time.perf_counter() - started
     # Identical paragraphs are all gold: retrieval cannot tell them apart.
     stems: dict[str, list[str]] = {}
