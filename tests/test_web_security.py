@@ -257,3 +257,19 @@ def test_one_vote_per_answer_per_visitor_and_a_change_replaces_it(site: Site) ->
     assert feedback.stat().st_size - size_before < 2 * once + 1000
     text = feedback.read_text(encoding="utf-8")
     assert str(site.workdir) not in text and session not in text  # no server path, no visitor id
+
+
+def test_an_index_that_cannot_be_opened_is_reported_without_server_paths(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the index folder should be")
+    server = start_server(tmp_path, shutil.copytree(SEEDS, tmp_path / "corpus"), blocker / "index")
+    try:
+        server.wait_listening()
+        deadline = time.monotonic() + 120
+        while "error" not in (status := httpx.get(f"{server.url}/healthz", timeout=10).json()):
+            assert time.monotonic() < deadline, status
+            time.sleep(0.2)
+        assert str(tmp_path) not in json.dumps(status) and "see the server log" in status["error"]
+        assert str(blocker) in server.log.read_text()  # the operator still learns where
+    finally:
+        server.stop()

@@ -57,9 +57,10 @@ class Service:
             self.engine.ensure_ready(progress=self._note)
             self.engine.watch()  # other processes' writes (a shared Chroma server)
         except Exception as exc:  # shown on the page and /healthz rather than killing the server
-            log.exception("index build failed")
-            self.error = f"{type(exc).__name__}: {exc}"
-            self._note(f"failed: {self.error}")
+            log.exception("index build failed")  # the details, which may name server paths, for the operator
+            print(f"[index] failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
+            self.error = f"{type(exc).__name__} (see the server log)"
+            self.progress = f"failed: {self.error}"
             return
         self._ready.set()
         self._note("ready")

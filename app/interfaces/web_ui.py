@@ -282,8 +282,8 @@ def build_ui(service: Service) -> gr.Blocks:
             yield before, message, turns, answers
             return
         except Exception as exc:
-            log.exception("answering failed")
-            error = _label("nqa-error", labels()[language_of(message)]["error"], error=_bdi(f"{type(exc).__name__}: {exc}"))
+            log.exception("answering failed")  # the details (which may hold server paths) go to the log only
+            error = _label("nqa-error", labels()[language_of(message)]["error"], error=_bdi(type(exc).__name__))
             chat[-1] = {"role": "assistant", "content": error}
             yield chat, message, turns, answers
             return
