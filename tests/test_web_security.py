@@ -97,7 +97,8 @@ def queue_event(site: Site, session: str, fn: str, data: list[Any], event_data: 
         "trigger_id": dependency["targets"][0][0],
         "session_hash": session,
     }
-    joined = httpx.post(f"{site.url}/gradio_api/queue/join", json=body, timeout=30)
+    joined = httpx.post(f"{site.url}/gradio_api/queue/join", content=json.dumps(body),  # \ud800 stays escaped
+                        headers={"content-type": "application/json"}, timeout=30)
     assert joined.status_code == 200, joined.text
     event_id = joined.json()["event_id"]
     with httpx.stream("GET", f"{site.url}/gradio_api/queue/data", params={"session_hash": session}, timeout=120) as s:
@@ -273,3 +274,9 @@ def test_an_index_that_cannot_be_opened_is_reported_without_server_paths(tmp_pat
         assert str(blocker) in server.log.read_text()  # the operator still learns where
     finally:
         server.stop()
+
+
+def test_a_chat_question_with_a_lone_surrogate_gets_an_answer_not_a_broken_stream(site: Site) -> None:
+    output = queue_event(site, uuid.uuid4().hex, "respond", ["Who hosted the forum?\ud800", [], None, None, "en"])
+    chat = json.dumps(output, ensure_ascii=False)
+    assert "Who hosted the forum?" in chat and "\ud800" not in json.dumps(output)

@@ -258,6 +258,8 @@ def build_ui(service: Service) -> gr.Blocks:
     inbox = Path(gr.utils.get_upload_folder())  # where Gradio's upload endpoint stores what it receives
 
     def respond(message: str, chat: list, turns: list, answers: dict, lang: Lang) -> Iterator[tuple]:
+        # A lone surrogate (only a script sends one) would break the page's event stream when echoed.
+        message = message.encode("utf-8", "replace").decode("utf-8")
         if not message.strip():
             return
         if not service.ready:
