@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings
 from app.engine import Engine
 from app.ingest.archive import read_archive
 from app.ingest.articles import ArticleError, load_article
@@ -70,3 +74,13 @@ def test_a_duplicate_id_with_other_text_in_one_run_is_refused(tmp_path):
     engine = Engine(make_settings(corpus_dir=tmp_path, index_dir=tmp_path / "index"))
     report = engine.ingest([archive])
     assert report.added == [first["id"]] and "second article with the id" in report.errors[0][1]
+
+
+@pytest.mark.parametrize("variable, value", [
+    ("CHROMA_DATABASE", "../other"), ("CHROMA_DATABASE", "x" * 65), ("NEWSQA_INGEST_BATCH", "0"),
+    ("NEWSQA_INGEST_BATCH", "10**9"), ("NEWSQA_REFRESH_SECONDS", "-1"),
+])
+def test_hostile_index_settings_are_refused_naming_the_variable(monkeypatch, variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=variable):
+        Settings(_env_file=None)
