@@ -43,7 +43,7 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from app.config import Settings
-from app.index.records import ArticleRecord, StoredPassage, parse_passage_id
+from app.index.records import ArticleRecord, StoredPassage, is_current
 
 PAGE = 2000  # rows per `get` when reading a whole collection
 
@@ -247,12 +247,12 @@ class ChromaIndex:
         removed = 0
         for start in range(0, len(sources), 200):
             chunk = {"source": {"$in": sources[start : start + 200]}}
-            stale = [pid for pid in self.passages.get(where=chunk, include=[])["ids"] if not _owned(pid, current)]
+            stale = [pid for pid in self.passages.get(where=chunk, include=[])["ids"] if not is_current(pid, current)]
             removed += len(stale)
             if stale:
                 self.passages.delete(ids=stale)
             got = self.sentences.get(where=chunk, include=["metadatas"])
-            dead = [sid for sid, meta in zip(got["ids"], got["metadatas"]) if not _owned(meta["passage"], current)]
+            dead = [sid for sid, meta in zip(got["ids"], got["metadatas"]) if not is_current(meta["passage"], current)]
             if dead:
                 self.sentences.delete(ids=dead)
         return removed
@@ -275,7 +275,7 @@ class ChromaIndex:
     def collect_all_garbage(self) -> int:
         """Remove every passage/sentence row no current record owns (rows a killed writer left)."""
         current = self.article_records()
-        sources = {passage.source for passage in self.iter_passages() if not _owned(passage.id, current)}
+        sources = {passage.source for passage in self.iter_passages() if not is_current(passage.id, current)}
         removed = self._collect_garbage(current, sorted(sources)) if sources else 0
         if removed:
             self._bump()
@@ -288,11 +288,6 @@ class ChromaIndex:
 def _sha(current: dict[str, ArticleRecord], article_id: str) -> str | None:
     record = current.get(article_id)
     return record.sha if record else None
-
-
-def _owned(pid: str, current: dict[str, ArticleRecord]) -> bool:
-    record = current.get(parse_passage_id(pid)[0])
-    return record is not None and record.owns(pid)
 
 
 def _passage_metadata(passage: StoredPassage) -> dict[str, Any]:

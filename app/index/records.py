@@ -46,6 +46,12 @@ class ArticleRecord:
         return article == self.id and self.sha.startswith(sha)
 
 
+def is_current(pid: str, records: dict[str, ArticleRecord]) -> bool:
+    """True for a row of its article's current version: not stale, not left uncommitted."""
+    record = records.get(parse_passage_id(pid)[0])
+    return record is not None and record.owns(pid)
+
+
 @dataclass
 class StoredPassage:
     """A passage as stored: original text (for quoting) plus its article's metadata."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from app.index.chroma import ChromaIndex
 from app.index.lexical import LexicalIndex, TokenStore
-from app.index.records import ArticleRecord, parse_passage_id, passage_id
+from app.index.records import ArticleRecord, is_current, passage_id
 
 log = logging.getLogger(__name__)
 BASELINE_SAMPLE = 4096
@@ -38,8 +38,7 @@ class Snapshot:
 
     def owns(self, pid: str) -> bool:
         """True for a row of an article's current version (not a stale or uncommitted one)."""
-        record = self.articles.get(parse_passage_id(pid)[0])
-        return record is not None and record.owns(pid)
+        return is_current(pid, self.articles)
 
     def baseline(self, vector: np.ndarray) -> tuple[float, float, int]:
         """Mean and spread of a query's cosine to the sampled sentences, and the sample's size."""
