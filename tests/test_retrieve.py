@@ -43,21 +43,51 @@ def _passage(pid: str, text: str) -> StoredPassage:
 def test_the_lexical_cache_round_trips_and_another_analysers_cache_is_rebuilt(tmp_path) -> None:
     import json
 
-    from app.index.lexical import TokenStore
+    from app.index.lexical import TermCounts
 
-    tokens = TokenStore(generation="g1")
-    tokens.add([_passage("a", "يحدها من الشمال تركيا"), _passage("b", "تقع المدينة على البحر")])
-    tokens.save(tmp_path / "cache")
-    loaded = TokenStore.load(tmp_path / "cache")
-    assert loaded.generation == "g1" and sorted(loaded.docs) == ["a", "b"]
+    terms = TermCounts(generation="g1")
+    terms.add([_passage("a", "يحدها من الشمال تركيا"), _passage("b", "تقع المدينة على البحر")])
+    terms.save(tmp_path / "cache")
+    loaded = TermCounts.load(tmp_path / "cache")
+    assert loaded.generation == "g1" and loaded.ids == ["a", "b"]
     assert loaded.build().search("ما الذي تحد من الشمال", 2)[0][0] == "a"
     assert loaded.build().search("كلمات غير موجودة إطلاقا", 2) == []
 
-    loaded.keep({"b"})  # an article dropped: its tokens go, the rest stay
+    loaded.keep({"b"})  # an article dropped: its counts go, the rest stay
     assert [pid for pid, _ in loaded.build().search("المدينة البحر", 2)] == ["b"]
+    loaded.add([_passage("c", "يحدها من الشمال تركيا")])  # and a new one after the drop
+    assert loaded.build().search("ما الذي تحد من الشمال", 2)[0][0] == "c"
 
     state = tmp_path / "cache" / "state.json"
     state.write_text(json.dumps({**json.loads(state.read_text()), "analyser": "an earlier one"}))
-    assert TokenStore.load(tmp_path / "cache").docs == {}  # rebuilt from Chroma, not trusted
-    (tmp_path / "cache" / "tokens.npy").write_bytes(b"garbage")
-    assert TokenStore.load(tmp_path / "cache").docs == {}
+    assert TermCounts.load(tmp_path / "cache").ids == []  # rebuilt from Chroma, not trusted
+    state.write_text(json.dumps({**json.loads(state.read_text()), "analyser": "snowball-stems+char4grams"}))
+    assert TermCounts.load(tmp_path / "cache").ids == ["a", "b"]
+    (tmp_path / "cache" / "counts.indptr.npy").write_bytes(b"garbage")
+    assert TermCounts.load(tmp_path / "cache").ids == []
+
+
+def test_bm25_built_from_term_counts_scores_as_bm25s_own_index() -> None:
+    """The vectorised build must be bm25s's BM25, not an approximation of it."""
+    import bm25s
+    import numpy as np
+    import scipy.sparse as sp
+    from bm25s.tokenization import Tokenized
+
+    from app.index.lexical import bm25_from_counts
+
+    rng = np.random.default_rng(1)
+    size = 400
+    docs = [list(rng.integers(1, size, size=rng.integers(0, 40))) for _ in range(300)]
+    vocab = {"": 0, **{f"t{i}": i for i in range(1, size)}}
+    reference = bm25s.BM25()
+    reference.index(Tokenized(ids=docs, vocab=dict(vocab)), show_progress=False, create_empty_token=False)
+    rows = [np.unique(np.asarray(d, np.int32), return_counts=True) for d in docs]
+    indptr = np.concatenate([[0], np.cumsum([len(terms) for terms, _ in rows])])
+    counts = sp.csr_matrix((np.concatenate([c for _, c in rows]).astype(np.float32),
+                            np.concatenate([t for t, _ in rows]).astype(np.int32), indptr), shape=(len(docs), size))
+    ours = bm25_from_counts(counts, vocab)
+    for query in (["t1", "t2", "t3"], ["t5", "t77", "t123", "t9", "t9"], ["t399"]):
+        expected = reference.get_scores(query)
+        assert expected.max() > 0
+        assert np.allclose(ours.get_scores(query), expected, atol=1e-5)

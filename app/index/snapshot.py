@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from app.index.chroma import ChromaIndex
-from app.index.lexical import LexicalIndex, TokenStore
+from app.index.lexical import LexicalIndex, TermCounts
 from app.index.records import ArticleRecord, is_current, passage_id
 
 log = logging.getLogger(__name__)
 BASELINE_SAMPLE = 4096
 FETCH = 1000  # passages per Chroma read when filling the lexical cache
+RESAMPLE_CHANGE = 0.1
+SAVE_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -52,12 +55,19 @@ EMPTY = Snapshot("", {}, LexicalIndex([], None), np.zeros((0, 0), np.float32))
 
 
 class Refresher:
-    """Makes snapshots from Chroma, keeping the lexical cache in `folder` up to date."""
+    """Makes snapshots from Chroma, keeping the lexical cache in `folder` up to date.
+
+    Saving the cache rewrites it whole (hundreds of MB at 15,000 articles), so
+    during a long upload it is saved at most every `SAVE_EVERY_S`; a process
+    that starts from an older cache only fetches and tokenises the difference.
+    """
 
     def __init__(self, chroma: ChromaIndex, folder: Path) -> None:
         self.chroma = chroma
         self.folder = folder
-        self._tokens: TokenStore | None = None
+        self._terms: TermCounts | None = None
+        self._unsaved = False
+        self._saved_at: float | None = None  # the first refresh of a process saves at once
         self._lock = threading.Lock()  # one refresh at a time; readers never take it
 
     def refresh(self, current: Snapshot) -> Snapshot:
@@ -65,21 +75,37 @@ class Refresher:
         with self._lock:
             generation = self.chroma.generation()
             if generation == current.generation:
+                self._save(due_only=True)
                 return current
-            tokens = self._tokens if self._tokens is not None else TokenStore.load(self.folder)
-            self._tokens = tokens
+            terms = self._terms if self._terms is not None else TermCounts.load(self.folder)
+            self._terms = terms
             records = self.chroma.article_records()
             wanted = {passage_id(r.id, chunk, r.sha) for r in records.values() for chunk in range(r.passages)}
-            changed = tokens.keep(wanted)
-            missing = sorted(wanted - tokens.docs.keys())
+            changed = terms.keep(wanted)
+            missing = sorted(pid for pid in wanted if pid not in terms)
             for start in range(0, len(missing), FETCH):
-                changed += tokens.add(self.chroma.fetch_passages(missing[start : start + FETCH]).values())
-            if changed or tokens.generation != generation:
-                tokens.generation = generation
-                try:
-                    tokens.save(self.folder)
-                except OSError as exc:  # a cache: answering goes on without it
-                    log.warning("could not save the lexical cache at %s: %s", self.folder, exc)
-            sample = current.sample if changed == 0 and len(current.sample) else \
-                self.chroma.sample_sentence_vectors(BASELINE_SAMPLE)
-            return Snapshot(generation, records, tokens.build(), sample)
+                changed += terms.add(self.chroma.fetch_passages(missing[start : start + FETCH]).values())
+            if changed or terms.generation != generation:
+                terms.generation = generation
+                self._unsaved = True
+                self._save(due_only=self._saved_at is not None)
+            lexical = terms.build()
+            return Snapshot(generation, records, lexical, self._sample(current, len(lexical.ids)))
+
+    def _sample(self, current: Snapshot, passages: int) -> np.ndarray:
+        """The baseline sample, taken again when the index grew or shrank by a tenth or more."""
+        if len(current.sample) and abs(passages - current.passages) <= RESAMPLE_CHANGE * max(current.passages, 1):
+            return current.sample
+        return self.chroma.sample_sentence_vectors(BASELINE_SAMPLE)
+
+    def _save(self, due_only: bool) -> None:
+        if not self._unsaved or self._terms is None:
+            return
+        if due_only and self._saved_at is not None and time.monotonic() - self._saved_at < SAVE_EVERY_S:
+            return
+        try:
+            self._terms.save(self.folder)
+        except OSError as exc:  # a cache: answering goes on without it
+            log.warning("could not save the lexical cache at %s: %s", self.folder, exc)
+        self._unsaved = False
+        self._saved_at = time.monotonic()
