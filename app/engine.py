@@ -26,15 +26,14 @@ import time
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from app.answer import extractive
 from app.answer.citations import quote_answer, resolve_citations
-from app.answer.llm import LLMAnswerer, is_refusal
-from app.answer.prompts import message
+from app.answer.prompts import is_refusal, message
 from app.answer.question import History, bound_history, check_question, with_previous
 from app.answer.record import Answer, Passage
 from app.config import Settings, get_settings
@@ -45,6 +44,9 @@ from app.index.snapshot import EMPTY, Refresher, Snapshot
 from app.ingest.pipeline import Ingestor, IngestReport, IngestStatus
 from app.retrieve import Hit, RetrievalMode, Retriever
 from app.text.arabic import detect_language
+
+if TYPE_CHECKING:
+    from app.answer.llm import LLMAnswerer
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str], None]
@@ -88,8 +90,12 @@ class Engine:
         return make_ingest_embedder(self.settings)
 
     @cached_property
-    def _llm(self) -> LLMAnswerer | None:
-        return LLMAnswerer(self.settings) if self.settings.llm_enabled else None
+    def _llm(self) -> "LLMAnswerer | None":
+        if not self.settings.llm_enabled:
+            return None
+        from app.answer.llm import LLMAnswerer  # openai and llama-index's LLM stack: a second at start
+
+        return LLMAnswerer(self.settings)
 
     @property
     def mode(self) -> str:
@@ -114,12 +120,16 @@ class Engine:
             return
 
         def loop() -> None:
+            pause = self.settings.refresh_seconds
             while True:
-                time.sleep(self.settings.refresh_seconds)
+                time.sleep(pause)
+                started = time.monotonic()
                 try:
                     self.refresh()
                 except Exception as exc:  # a server restarting: keep answering from the last snapshot
                     log.warning("refreshing the index failed: %s", exc)
+                # A refresh that rebuilt a large index gets as long a rest: at most half a core goes to it.
+                pause = max(self.settings.refresh_seconds, time.monotonic() - started)
 
         self._watcher = threading.Thread(target=loop, name="index-watch", daemon=True)
         self._watcher.start()

@@ -67,7 +67,3 @@ class LLMAnswerer:
         turns = "\n".join(f"{t['role']}: {t['content']}" for t in history)
         rewritten = self.llm.complete(template("condense").format(chat_history=turns, question=question)).text
         return rewritten.strip() or question
-
-
-def is_refusal(text: str) -> bool:
-    return NOT_FOUND_TOKEN.strip("[]") in text

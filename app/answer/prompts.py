@@ -10,6 +10,11 @@ from app.config import PROMPTS_DIR
 NOT_FOUND_TOKEN = "[[NOT_FOUND]]"
 
 
+def is_refusal(text: str) -> bool:
+    """True when an LLM answer says, as `prompts/answer.txt` asks, that the passages don't answer."""
+    return NOT_FOUND_TOKEN.strip("[]") in text
+
+
 @lru_cache(maxsize=None)
 def template(name: str) -> str:
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
