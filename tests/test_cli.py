@@ -94,6 +94,10 @@ def test_missing_corpus_and_bad_settings_are_one_line_errors(cli_env, tmp_path):
         result = run(env, "ask", "متى عقد الاجتماع؟")
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert "NEWSQA_TOP_K" in result.stderr or "OPENAI_API_KEY" in result.stderr
+    for command in ("serve", "slack", "eval"):  # the delegated commands too: one line, never a traceback
+        result = run({**cli_env, "NEWSQA_TOP_K": "abc"}, command)
+        assert result.returncode == 2 and "Traceback" not in result.stderr, (command, result.stderr)
+        assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "NEWSQA_TOP_K" in result.stderr
 
 
 def test_jsonl_reads_each_line_on_its_own(cli_env):

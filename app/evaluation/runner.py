@@ -492,8 +492,9 @@ def main(argv: Sequence[str] | None = None, settings: Settings | None = None) ->
         args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     except SystemExit as exc:  # argparse: --help is 0, a bad option is 2
         return int(exc.code or 0)
+    settings = settings or get_settings()  # a bad setting is the CLI's one-line error, not a crash
     try:
-        return run(args, settings or get_settings())
+        return run(args, settings)
     except (ConfigError, DatasetError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -205,15 +205,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args, rest = parser.parse_known_args(argv)
-    if getattr(args, "module", None):
-        return _delegate(args.module, rest)
-    if rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command == "ask" and not args.jsonl and not args.question:
-        print("error: the question is empty", file=sys.stderr)
-        return 2
-    try:
-        return args.func(args)
+    if not getattr(args, "module", None):
+        if rest:
+            parser.error(f"unrecognized arguments: {' '.join(rest)}")
+        if args.command == "ask" and not args.jsonl and not args.question:
+            print("error: the question is empty", file=sys.stderr)
+            return 2
+    try:  # every command's configuration and index errors become one line here
+        return _delegate(args.module, rest) if getattr(args, "module", None) else args.func(args)
     except (IndexUnavailable, IndexBusy, SettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
