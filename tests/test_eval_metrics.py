@@ -72,9 +72,12 @@ def test_a_citation_that_does_not_hold_the_fact():
     assert m.citation_precision([], gold=["000"], facts=facts) is None
 
 
-def test_cited_numbers_read_lists_and_arabic_digits():
-    assert m.cited_numbers("أولا [1، ٢] ثم [3,1] و[2]") == [1, 2, 3]
-    assert m.strip_markers("نص [1] آخر [2, 3].") == "نص آخر ."
+def test_citation_markers_read_lists_ranges_and_arabic_digits():
+    from app.answer.markers import cited_numbers, strip_markers
+
+    assert cited_numbers("أولا [1، ٢] ثم [3,1] و[2] ثم [ 4 - 5 ]") == [1, 2, 3, 4, 5]
+    assert cited_numbers("[1-300] ليس استشهادا") == []
+    assert strip_markers("نص [1] آخر [2, 3].") == "نص آخر ."
 
 
 def test_faithfulness_counts_sentences_supported_by_their_citations():

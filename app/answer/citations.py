@@ -9,26 +9,9 @@ from __future__ import annotations
 
 import re
 
+from app.answer.markers import MARKER, marker_numbers
 from app.answer.record import Citation
 from app.retrieve import Hit
-
-# "[1]", "[1, 3]", "[1،3]", "[١]", "[1-3]": numbers or ranges in brackets.
-_NUMBER = r"[0-9\u0660-\u0669]+(?:\s*[-–]\s*[0-9\u0660-\u0669]+)?"
-_MARKER = re.compile(rf"\[\s*({_NUMBER}(?:\s*[,،;]\s*{_NUMBER})*)\s*\]")
-_ARABIC_DIGITS = str.maketrans({chr(0x0660 + i): str(i) for i in range(10)})
-
-
-def _numbers(group: str) -> list[int]:
-    """"1, 3-4" -> [1, 3, 4]; a range longer than 20 is not a citation and yields nothing."""
-    numbers: list[int] = []
-    for item in re.split(r"\s*[,،;]\s*", group.translate(_ARABIC_DIGITS).strip()):
-        ends = [int(x) for x in re.split(r"\s*[-–]\s*", item)]
-        if len(ends) == 2 and 0 <= ends[1] - ends[0] <= 20:
-            numbers += range(ends[0], ends[1] + 1)
-        elif len(ends) == 1:
-            numbers.append(ends[0])
-    return numbers
-
 
 def resolve_citations(text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
     """Renumber the `[n]` markers of an LLM's answer (1-based indexes into `hits`) and build the citations."""
@@ -36,13 +19,13 @@ def resolve_citations(text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
 
     def renumber(match: re.Match[str]) -> str:
         kept = []
-        for n in _numbers(match.group(1)):
+        for n in marker_numbers(match.group(1)):
             if 1 <= n <= len(hits):
                 order.setdefault(n, len(order) + 1)
                 kept.append(f"[{order[n]}]")
         return "".join(dict.fromkeys(kept))
 
-    cleaned = _MARKER.sub(renumber, text)
+    cleaned = MARKER.sub(renumber, text)
     cleaned = re.sub(r"[ \t]+([.,،؛!?؟])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
     return cleaned, _citations(hits, order, {})
 

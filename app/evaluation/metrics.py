@@ -13,13 +13,13 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from app.answer.markers import cited_numbers, strip_markers
 from app.text.arabic import content_tokens, detect_language, normalize
 from app.text.sentences import split_sentences
 
 # A sentence is faithful when at least this share of its content words is in the passages it cites.
 FAITHFUL_SHARE = 0.8
 
-_MARKER = re.compile(r"\[(\d+(?:\s*[,،]\s*\d+)*)\]")
 _SPACE = re.compile(r"\s+")
 
 
@@ -106,20 +106,6 @@ def fact_in(text: str, forms: Sequence[str]) -> bool:
     """Whether `text` holds the fact in any of its acceptable forms."""
     haystack = canonical(text)
     return any(form_in(spelling, haystack) for form in forms for spelling in _spellings(canonical(form)))
-
-
-def strip_markers(text: str) -> str:
-    return _SPACE.sub(" ", _MARKER.sub(" ", text)).strip()
-
-
-def cited_numbers(text: str) -> list[int]:
-    """The [n] citation numbers in `text`, in order of first use ("[1، ٢]" counts too)."""
-    numbers: list[int] = []
-    for match in _MARKER.finditer(normalize(text)):
-        for part in re.split(r"\s*[,،]\s*", match.group(1)):
-            if int(part) not in numbers:
-                numbers.append(int(part))
-    return numbers
 
 
 def citation_precision(cited: Sequence[tuple[str, str]], gold: Iterable[str],

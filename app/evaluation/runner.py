@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from app.answer.markers import cited_numbers, strip_markers
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.evaluation import metrics as m
 from app.evaluation.dataset import DatasetError, EvalQuestion, SquadSet, load_questions, load_squad, read_json
@@ -168,7 +169,7 @@ def score_answer(question: EvalQuestion, answer: Any, ranked: list[str]) -> dict
     """One per-question record: what came back and which checks it passed."""
     text = answer.answer
     by_number = {c.n: c for c in answer.citations}
-    cited = [by_number[n] for n in m.cited_numbers(text) if n in by_number]
+    cited = [by_number[n] for n in cited_numbers(text) if n in by_number]
     # The date on a cited source card is shown with the answer, so a date question may be answered by it.
     shown = "\n".join([text] + [c.date for c in cited if c.date])
     answerable = question.answerable
@@ -378,7 +379,7 @@ def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
             t0 = time.perf_counter()
             answer = engine.answer(q.question)
             record["latency_ms"] = round((time.perf_counter() - t0) * 1000, 1)
-            prediction = m.strip_markers(answer.answer) if answer.found else ""
+            prediction = strip_markers(answer.answer) if answer.found else ""
             record.update(answer=answer.answer, found=answer.found,
                           em=m.exact_match(prediction, q.answers), f1=m.token_f1(prediction, q.answers))
         except Exception as exc:  # recorded; the run ends with exit 2

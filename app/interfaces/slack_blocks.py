@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from functools import lru_cache
 from typing import Any
 
+from app.answer.markers import MARKER_SOURCE
 from app.answer.prompts import message
 from app.answer.record import Answer, Citation
 from app.config import PROMPTS_DIR
@@ -35,7 +36,7 @@ Words = Mapping[str, str]
 Block = dict[str, Any]
 
 # Break at whitespace, except the space that ties a `[n]` marker to its word.
-_BREAK = re.compile(r"(\s+(?!\[\d+\]))")
+_BREAK = re.compile(rf"(\s+(?!{MARKER_SOURCE}))")  # a marker stays with the words it cites
 _SLACK_REF = re.compile(r"<([^<>]*)>")
 
 

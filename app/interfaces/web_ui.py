@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Literal
 
 import gradio as gr
 
+from app.answer.markers import MARKER, marker_numbers
 from app.answer.record import Answer, Citation, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
@@ -41,7 +42,6 @@ FONTS = ["NewsQA Arabic", "Segoe UI", "Helvetica Neue", "Arial", "Liberation San
 
 # `&<>"'` for HTML, the rest so Markdown, GFM and LaTeX see nothing to act on.
 _ESCAPES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'[]()*_`~#|$\\!{}:="})
-_REFS = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
 @lru_cache(maxsize=1)
@@ -89,8 +89,8 @@ def _paragraphs(text: str, refs: dict[int, str] | None = None) -> str:
 
 def _linked(line: str, refs: dict[int, str]) -> str:
     pieces, last = [], 0
-    for match in _REFS.finditer(line):
-        numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
+    for match in MARKER.finditer(line):
+        numbers = marker_numbers(match.group(1))
         if not all(n in refs for n in numbers):
             continue
         pieces.append(esc(line[last : match.start()]))
