@@ -67,6 +67,25 @@ def test_the_lexical_cache_round_trips_and_another_analysers_cache_is_rebuilt(tm
     assert TermCounts.load(tmp_path / "cache").ids == []
 
 
+@pytest.mark.parametrize("start", ["built", "loaded"])
+def test_a_published_lexical_index_still_answers_after_the_next_refresh_adds_words(tmp_path, start: str) -> None:
+    """Readers keep the snapshot they took while the refresher adds passages with new words."""
+    from app.index.lexical import TermCounts
+
+    terms = TermCounts(generation="g1")
+    terms.add([_passage("a", "يحدها من الشمال تركيا")])
+    if start == "loaded":
+        terms.save(tmp_path / "cache")
+        terms = TermCounts.load(tmp_path / "cache")
+    published = terms.build()
+    terms.add([_passage("b", "افتتح المتحف الوطني معرضا للمخطوطات")])
+    terms.keep({"b"})
+    terms.add([_passage("c", "سجلت الأسواق المالية ارتفاعا ملحوظا")])
+    assert published.search("معرض المخطوطات في الأسواق", 1) == []  # words it never had, not an error
+    assert published.search("الشمال", 1)[0][0] == "a"
+    assert terms.build().search("معرض المخطوطات", 1)[0][0] == "b"
+
+
 def test_bm25_built_from_term_counts_scores_as_bm25s_own_index() -> None:
     """The vectorised build must be bm25s's BM25, not an approximation of it."""
     import bm25s

@@ -88,17 +88,24 @@ class TermCounts:
         self.generation = generation
         self._known = set(self.ids)
         self._model = model  # built from exactly these counts, or None once they change
+        # A built model reads this very dict (bm25s keeps it), and published snapshots keep their
+        # model: new terms then go into a copy, or a reader's query would get ids its model lacks.
+        self._vocab_shared = model is not None
 
     def __contains__(self, pid: str) -> bool:
         return pid in self._known
 
     def add(self, passages: Iterable[StoredPassage]) -> int:
         ids: list[str] = []
+        seen: set[str] = set()
         terms: list[np.ndarray] = []
         repeats: list[np.ndarray] = []
+        if self._vocab_shared:
+            self.vocab, self._vocab_shared = dict(self.vocab), False
         for passage in passages:
-            if passage.id in self._known or passage.id in ids:
+            if passage.id in self._known or passage.id in seen:
                 continue
+            seen.add(passage.id)
             tokens = np.fromiter((self.vocab.setdefault(t, len(self.vocab)) for t in lexical_tokens(passage.searchable)),
                                  dtype=np.int32)
             unique, count = np.unique(tokens, return_counts=True)
@@ -134,6 +141,7 @@ class TermCounts:
             return LexicalIndex([], None)
         if self._model is None:
             self._model = bm25_from_counts(self.counts, self.vocab)
+            self._vocab_shared = True
         return LexicalIndex(list(self.ids), self._model)
 
     # -- persistence (a cache: anything unreadable is simply rebuilt) -----------
