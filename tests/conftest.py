@@ -48,12 +48,9 @@ def engine(tmp_path_factory, seed_corpus) -> Engine:
     return engine
 
 
-@pytest.fixture(scope="session")
-def chroma_server(tmp_path_factory) -> Iterator[int]:
-    """A real `chroma run` on loopback, for the whole session; yields its port."""
+def start_chroma(data: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` on loopback, storing in `data`, answering its heartbeat."""
     chroma = shutil.which("chroma") or str(Path(sys.executable).parent / "chroma")
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
     proc = subprocess.Popen(
         [chroma, "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -62,12 +59,18 @@ def chroma_server(tmp_path_factory) -> Iterator[int]:
     while time.time() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code == 200:
-                break
+                return proc
         except httpx.HTTPError:
             time.sleep(0.3)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
+    proc.kill()
+    pytest.fail("chroma run did not start within 60 s")
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory) -> Iterator[int]:
+    """A real `chroma run` on loopback, for the whole session; yields its port."""
+    port = free_port()
+    proc = start_chroma(tmp_path_factory.mktemp("chroma-server"), port)
     yield port
     proc.terminate()
     proc.wait(timeout=10)

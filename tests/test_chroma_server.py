@@ -31,3 +31,34 @@ def test_unreachable_server_is_a_clear_error(tmp_path):
     engine = Engine(make_settings(chroma_host="127.0.0.1", chroma_port=free_port(), index_dir=tmp_path))
     with pytest.raises(IndexUnavailable, match="cannot open the Chroma index"):
         engine.stats()
+
+
+def test_a_question_while_the_chroma_server_is_down_gets_503_then_answers_when_it_is_back(seed_corpus, tmp_path):
+    """A passing outage of the store is the server's state, not a crash: 503 with Retry-After, then answers."""
+    import httpx
+
+    from app.interfaces.web import create_app
+    from tests.conftest import start_chroma
+    from tests.web_helpers import ThreadServer
+
+    port, data = free_port(), tmp_path / "chroma"
+    chroma = start_chroma(data, port)
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=port, corpus_dir=seed_corpus,
+                             index_dir=tmp_path / "local", refresh_seconds=0.2)
+    question = {"question": "من هو وزير الدفاع الهولندي الذي استضاف منتدى لاهاي؟"}
+    try:
+        with ThreadServer(create_app(settings)) as server:
+            server.wait_ready()
+            first = httpx.post(f"{server.url}/api/ask", json=question, timeout=60)
+            assert first.status_code == 200 and first.json()["found"]
+            chroma.terminate()
+            chroma.wait(timeout=30)
+            down = httpx.post(f"{server.url}/api/ask", json=question, timeout=60)
+            assert down.status_code == 503 and down.headers["Retry-After"] == "5"
+            assert "try again" in down.json()["detail"] and str(tmp_path) not in down.text
+            chroma = start_chroma(data, port)
+            again = httpx.post(f"{server.url}/api/ask", json=question, timeout=60)
+            assert again.status_code == 200 and again.json()["citations"] == first.json()["citations"]
+    finally:
+        chroma.terminate()
+        chroma.wait(timeout=30)

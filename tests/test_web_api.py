@@ -30,10 +30,7 @@ CONTRACT_KEYS = {"id", "question", "answer", "found", "mode", "citations", "timi
 @pytest.fixture(scope="module")
 def api(engine: Engine) -> Iterator[str]:
     with ThreadServer(create_app(engine.settings, engine)) as server:
-        deadline = time.time() + 120
-        while httpx.get(f"{server.url}/healthz").status_code != 200:
-            assert time.time() < deadline, "the index never became ready"
-            time.sleep(0.1)
+        server.wait_ready(120)
         yield server.url
 
 
@@ -180,10 +177,7 @@ def test_a_slow_llm_does_not_hold_up_other_users(engine: Engine) -> None:
                              openai_api_key="sk-test", openai_base_url=fake.base_url, llm_timeout_s=10.0, llm_retries=0)
     try:
         with ThreadServer(create_app(settings, Engine(settings))) as server:
-            deadline = time.time() + 120
-            while httpx.get(f"{server.url}/healthz").status_code != 200:
-                assert time.time() < deadline
-                time.sleep(0.1)
+            server.wait_ready(120)
             ask = lambda q: httpx.post(f"{server.url}/api/ask", json={"question": q}, timeout=60)  # noqa: E731
             started = time.perf_counter()
             with ThreadPoolExecutor(3) as pool:
@@ -210,10 +204,7 @@ LIMIT = 20_000  # NEWSQA_MAX_REQUEST_BYTES for the server below
 def small_api(engine: Engine) -> Iterator[str]:
     settings = engine.settings.model_copy(update={"max_request_bytes": LIMIT})
     with ThreadServer(create_app(settings, engine)) as server:
-        deadline = time.time() + 120
-        while httpx.get(f"{server.url}/healthz").status_code != 200:
-            assert time.time() < deadline, "the index never became ready"
-            time.sleep(0.1)
+        server.wait_ready(120)
         yield server.url
 
 

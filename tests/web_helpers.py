@@ -118,6 +118,14 @@ class ThreadServer:
             time.sleep(0.05)
         return self
 
+    def wait_ready(self, timeout: float = 240) -> None:
+        """Until `/healthz` says the index is ready."""
+        deadline = time.perf_counter() + timeout
+        while httpx.get(f"{self.url}/healthz").status_code != 200:
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"the index was not ready after {timeout}s")
+            time.sleep(0.1)
+
     def __exit__(self, *exc) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=15)

@@ -6,6 +6,7 @@ so a script can switch between the two without changing its parser.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, HTTPException
@@ -14,10 +15,14 @@ from pydantic import BaseModel, Field
 
 from app.answer.question import Turn
 from app.answer.record import QuestionError
+from app.index.chroma import IndexUnavailable
 from app.interfaces.http_body import bounded_route
 
 if TYPE_CHECKING:
     from app.interfaces.web import Service
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_S = "5"
 
 
 class AskRequest(BaseModel):
@@ -35,8 +40,14 @@ def _not_ready(service: Service) -> HTTPException:
     return HTTPException(
         status_code=503,
         detail=f"the index is not ready yet ({reason}); try again shortly",
-        headers={"Retry-After": "5"},
+        headers={"Retry-After": RETRY_AFTER_S},
     )
+
+
+def _unreadable() -> HTTPException:
+    """The index (Chroma, or the embedder) failed this request: a passing state, not the client's fault."""
+    return HTTPException(status_code=503, detail="the index cannot be read right now; try again shortly",
+                         headers={"Retry-After": RETRY_AFTER_S})
 
 
 def build_router(service: Service) -> APIRouter:
@@ -50,7 +61,7 @@ def build_router(service: Service) -> APIRouter:
             400: {"description": "The question cannot be asked (empty, too long, not valid text)."},
             413: {"description": "The body is over NEWSQA_MAX_REQUEST_BYTES."},
             422: {"description": "The body is not JSON of the expected shape."},
-            503: {"description": "The index is still being built."},
+            503: {"description": "The index is still being built, or cannot be read right now (Retry-After)."},
         },
     )
     def ask(request: AskRequest) -> dict[str, Any]:
@@ -62,6 +73,9 @@ def build_router(service: Service) -> APIRouter:
             return service.engine.answer(request.question, request.history).to_dict()
         except QuestionError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
+        except IndexUnavailable:
+            log.exception("could not answer")  # names the store's location: for the operator only
+            raise _unreadable() from None
 
     @router.get(
         "/healthz",
