@@ -16,9 +16,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 class FakeOpenAI:
     def __init__(self) -> None:
-        self.behaviour = "ok"  # ok | wrong_language | refuse | error500 | slow | no_citation | markup
+        self.behaviour = "ok"  # ok | wrong_language | refuse | error500 | slow | held | no_citation | markup
         self.requests: list[dict] = []
         self.delay_s = 5.0
+        # "held": each chat request waits for `release`; `waiting` counts those waiting now.
+        self.release = threading.Event()
+        self.waiting = 0
+        self._count = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -54,6 +58,22 @@ class FakeOpenAI:
             return f"The passages state the answer clearly [{first}], and add detail [{second}][99]."
         return f"تذكر المقاطع الإجابة بوضوح [{first}]، وتضيف تفاصيل [{second}][99]."
 
+    def _hold(self) -> None:
+        with self._count:
+            self.waiting += 1
+        self.release.wait(timeout=120)
+        with self._count:
+            self.waiting -= 1
+
+    def wait_for_waiting(self, count: int, timeout: float = 120) -> bool:
+        """Whether `count` requests came to wait at once (polled until `timeout`)."""
+        deadline = time.monotonic() + timeout
+        while self.waiting < count:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def _handler(self):
         fake = self
 
@@ -70,6 +90,8 @@ class FakeOpenAI:
                     return self._send(500, {"error": {"message": "internal error", "type": "server_error"}})
                 if fake.behaviour == "slow":
                     time.sleep(fake.delay_s)
+                if fake.behaviour == "held":
+                    fake._hold()
                 prompt = "\n".join(str(m.get("content", "")) for m in body["messages"])
                 text = fake.reply_for(prompt)
                 if body.get("stream"):
