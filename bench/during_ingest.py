@@ -7,7 +7,9 @@ Starts, on loopback, a `chroma run` server and `python -m app serve` against it
 `serve` answers), then measures `/api/ask` under `--clients` concurrent clients
 for a while with nothing else running, and again for as long as an ingest of the
 first `--articles` records of `../shared/data/news-ar` runs. Everything it starts
-is stopped at the end; it is bounded by `--timeout`.
+is stopped at the end; it is bounded by `--timeout`. The servers' and the
+ingest's own output is kept in `bench/.work/during/` (`chroma.log`, `serve.log`,
+`ingest.log`), to explain any failed request.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from bench.load import Run, load_questions, run_load  # noqa: E402
 from tests.web_helpers import free_port  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "news-ar"
+LOGS = REPO / "bench" / ".work" / "during"
 
 
 def first_records(target: Path, count: int) -> Path:
@@ -65,14 +68,16 @@ def main() -> int:
     env.update(CHROMA_HOST="127.0.0.1", CHROMA_PORT=str(chroma_port), CHROMA_DATABASE="during",
                NEWSQA_INDEX_DIR=str(work / "index"), NEWSQA_CORPUS_DIR=str(shutil.copytree(REPO / "seeds", work / "seeds")),
                NEWSQA_FEEDBACK_FILE=str(work / "feedback.jsonl"), NEWSQA_PORT=str(port), PYTHONPATH=str(REPO))
+    LOGS.mkdir(parents=True, exist_ok=True)
+    logs = {name: (LOGS / f"{name}.log").open("w") for name in ("chroma", "serve", "ingest")}
     chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "chroma"),
                                "--host", "127.0.0.1", "--port", str(chroma_port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=logs["chroma"], stderr=subprocess.STDOUT)
     server = None
     try:
         time.sleep(3)
         server = subprocess.Popen([sys.executable, "-m", "app", "serve"], env=env, cwd=work,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  stdout=logs["serve"], stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
         if not wait_ready(url, min(600, deadline.remaining())):
             print("serve did not get ready", file=sys.stderr)
@@ -82,7 +87,7 @@ def main() -> int:
         archive = first_records(work / "news.jsonl", args.articles)
         started = time.perf_counter()
         ingest = subprocess.Popen([sys.executable, "-m", "app", "ingest", str(archive)], env=env, cwd=work,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                  stdout=subprocess.PIPE, stderr=logs["ingest"], text=True)
         during: list[Run] = []
         while ingest.poll() is None and not deadline.expired:
             during.append(run_load(url, args.clients, 10**6, questions, min(20, deadline.remaining()), 60))
@@ -97,7 +102,10 @@ def main() -> int:
             if process is not None:
                 process.terminate()
                 process.wait(timeout=30)
+        for handle in logs.values():
+            handle.close()
         shutil.rmtree(work, ignore_errors=True)
+        print(f"logs: {LOGS}")
 
 
 if __name__ == "__main__":
