@@ -89,12 +89,14 @@ def main() -> int:
         ingest = subprocess.Popen([sys.executable, "-m", "app", "ingest", str(archive)], env=env, cwd=work,
                                   stdout=subprocess.PIPE, stderr=logs["ingest"], text=True)
         during: list[Run] = []
+        print(f"before: {before.report()}", flush=True)
         while ingest.poll() is None and not deadline.expired:
             during.append(run_load(url, args.clients, 10**6, questions, min(20, deadline.remaining()), 60))
+            if len(during) % 15 == 0:  # every 5 minutes: a stopped run still has its figures so far
+                print(f"during, first {time.perf_counter() - started:.0f} s: {merged(during).report()}", flush=True)
         ingest_s = time.perf_counter() - started
         summary = (ingest.communicate(timeout=60)[0] or "").splitlines()[:1]
         print(f"ingest of {args.articles} articles while {args.clients} clients ask: {ingest_s:.0f} s; {summary}")
-        print(f"before: {before.report()}")
         print(f"during: {merged(during).report()}" if during else "during: no load run")
         return 0
     finally:
