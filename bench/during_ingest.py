@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -61,6 +62,7 @@ def main() -> int:
     parser.add_argument("--baseline-seconds", type=float, default=30)
     parser.add_argument("--timeout", type=float, default=3600, help="bound on the whole run (s)")
     args = parser.parse_args()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `kill` stops what it started, too
     deadline = Deadline(args.timeout)
     work = Path(tempfile.mkdtemp(prefix="newsqa-during-"))
     chroma_port, port = free_port(), free_port()
@@ -73,7 +75,7 @@ def main() -> int:
     chroma = subprocess.Popen([str(Path(sys.executable).parent / "chroma"), "run", "--path", str(work / "chroma"),
                                "--host", "127.0.0.1", "--port", str(chroma_port)],
                               stdout=logs["chroma"], stderr=subprocess.STDOUT)
-    server = None
+    server = ingest = None
     try:
         time.sleep(3)
         server = subprocess.Popen([sys.executable, "-m", "app", "serve"], env=env, cwd=work,
@@ -100,8 +102,8 @@ def main() -> int:
         print(f"during: {merged(during).report()}" if during else "during: no load run")
         return 0
     finally:
-        for process in (server, chroma):
-            if process is not None:
+        for process in (ingest, server, chroma):
+            if process is not None and process.poll() is None:
                 process.terminate()
                 process.wait(timeout=30)
         for handle in logs.values():
