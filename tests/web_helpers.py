@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import httpx
 
@@ -34,6 +35,24 @@ def copy_seeds(target: Path) -> Path:
     return target
 
 
+def poll_healthz(url: str, done: Callable[[httpx.Response], bool], timeout: float,
+                 alive: Callable[[], None] = lambda: None) -> bool:
+    """Poll `/healthz` until `done(response)`, at most `timeout` seconds; `alive` raises if the server died.
+
+    A reply that is slow or refused while the server starts is not a failure, only not yet.
+    """
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        alive()
+        try:
+            if done(httpx.get(f"{url}/healthz", timeout=5)):
+                return True
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.05)
+    return False
+
+
 @dataclass
 class Server:
     url: str
@@ -50,17 +69,13 @@ class Server:
         return self._wait(lambda response: True, "listening", timeout)
 
     def _wait(self, done, state: str, timeout: float) -> float:
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
+        def alive() -> None:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited ({self.process.returncode}):\n{self.log.read_text()}")
-            try:
-                if done(httpx.get(f"{self.url}/healthz", timeout=2)):
-                    return time.perf_counter() - self.started
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise TimeoutError(f"server not {state} after {timeout}s:\n{self.log.read_text()}")
+
+        if not poll_healthz(self.url, done, timeout, alive):
+            raise TimeoutError(f"server not {state} after {timeout}s:\n{self.log.read_text()}")
+        return time.perf_counter() - self.started
 
     def stop(self) -> None:
         self.process.terminate()
@@ -119,16 +134,9 @@ class ThreadServer:
         return self
 
     def wait_ready(self, timeout: float = 240) -> None:
-        """Until `/healthz` says the index is ready (a slow reply while it warms up is not a failure)."""
-        deadline = time.perf_counter() + timeout
-        while time.perf_counter() < deadline:
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=30).status_code == 200:
-                    return
-            except httpx.TimeoutException:
-                continue
-            time.sleep(0.1)
-        raise TimeoutError(f"the index was not ready after {timeout}s")
+        """Until `/healthz` says the index is ready."""
+        if not poll_healthz(self.url, lambda response: response.status_code == 200, timeout):
+            raise TimeoutError(f"the index was not ready after {timeout}s")
 
     def __exit__(self, *exc) -> None:
         self._server.should_exit = True
