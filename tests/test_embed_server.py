@@ -79,7 +79,7 @@ def test_a_server_that_is_down_fails_its_batch_clearly_and_loses_nothing(engine:
     settings = engine.settings
     url = f"http://127.0.0.1:{free_port()}/v1"  # nothing listens there
     remote = Engine(make_settings(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir,
-                                  embed_base_url=url, embed_retries=1, embed_timeout_s=5))
+                                  embed_base_url=url, embed_retries=1, embed_timeout=5))
     article = tmp_path / "new_article.txt"
     article.write_text("خبر جديد\n\nافتتحت البلدية حديقة عامة جديدة في وسط المدينة يوم الأحد.", encoding="utf-8")
     stats = engine.stats()

@@ -172,7 +172,7 @@ def test_llm_mode_with_judges_against_a_local_openai_server(settings, tmp_path):
     server = JudgingOpenAI().start()
     try:
         llm = settings.model_copy(update={"openai_api_key": "sk-test", "openai_base_url": server.base_url,
-                                          "llm_timeout_s": 5.0, "llm_retries": 0})
+                                          "llm_timeout": 5.0, "llm_retries": 0})
         out = tmp_path / "out"
         gates = write_json(tmp_path / "t.json", {"llm": {"overall": {"lang_match": {"min": 0.99}}},
                                                  "extractive": {"overall": {"hit@1": {"min": 1.1}}}})

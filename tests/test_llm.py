@@ -28,7 +28,7 @@ def llm_engine(engine, fake):
     fake.requests.clear()
     settings = make_settings(
         corpus_dir=engine.settings.corpus_dir, index_dir=engine.settings.index_dir,
-        openai_api_key="sk-test", openai_base_url=fake.base_url, llm_timeout_s=1.0, llm_retries=1,
+        openai_api_key="sk-test", openai_base_url=fake.base_url, llm_timeout=1.0, llm_retries=1,
     )
     return Engine(settings)
 

@@ -31,7 +31,7 @@ from app.answer.record import Answer, Citation
 from app.config import get_settings
 from app.engine import Engine
 from app.feedback import read_feedback
-from app.interfaces import slack
+from app.interfaces import cli, slack
 from app.interfaces.slack_blocks import (
     FEEDBACK_BLOCK_ID,
     MAX_BLOCKS,
@@ -619,7 +619,7 @@ def test_url_verification_challenge(bot):
 def test_socket_mode_answers_a_mention(bot_settings, fake, recorder, engine):
     """Socket Mode: the same listeners, with events over a WebSocket instead of HTTP."""
     settings = bot_settings.model_copy(update={"slack_app_token": APP_TOKEN, "slack_signing_secret": None})
-    assert slack.socket_mode(settings)
+    assert settings.slack_socket_mode
     with FakeSocketMode() as socket_server:
         fake.socket_url = socket_server.url
         handler = SocketModeHandler(slack.build_app(settings, recorder), APP_TOKEN)
@@ -690,7 +690,7 @@ def slack_env(monkeypatch, tmp_path, engine, fake):
 def test_bad_configuration_stops_at_start_naming_the_variable(slack_env, capsys, env, named):
     for name, value in env.items():
         slack_env.setenv(name, value)
-    assert slack.main([]) == 2
+    assert cli.main(["slack"]) == 2
     assert named in capsys.readouterr().err
 
 

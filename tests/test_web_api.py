@@ -171,7 +171,7 @@ def test_a_slow_llm_does_not_hold_up_other_users(engine: Engine) -> None:
     fake = FakeOpenAI().start()
     fake.behaviour = "held"
     settings = make_settings(corpus_dir=engine.settings.corpus_dir, index_dir=engine.settings.index_dir,
-                             openai_api_key="sk-test", openai_base_url=fake.base_url, llm_timeout_s=120.0, llm_retries=0)
+                             openai_api_key="sk-test", openai_base_url=fake.base_url, llm_timeout=120.0, llm_retries=0)
     try:
         with ThreadServer(create_app(settings, Engine(settings))) as server:
             server.wait_ready(120)

@@ -113,7 +113,7 @@ def test_a_cli_ingest_while_serve_runs_on_an_embedded_index_is_refused_and_loses
 
 def test_a_question_during_a_long_ingest_is_answered_without_waiting(tmp_path):
     corpus, records = archive_corpus(tmp_path)
-    engine = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index", ingest_batch_passages=4))
+    engine = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index", ingest_batch=4))
     first = records[:1]
     write_archive(tmp_path / "first.jsonl", first)
     engine.ingest([tmp_path / "first.jsonl"])
@@ -140,7 +140,7 @@ def test_writers_on_a_chroma_server_never_lose_or_duplicate(chroma_server, tmp_p
     old = [{**r, "text": r["text"] + "\n\nنسخة أولى من الخبر."} for r in records]
     write_archive(tmp_path / "old.jsonl", old)
     write_archive(tmp_path / "new.jsonl", records)
-    engines = [Engine(server_settings(chroma_server, "writers", tmp_path / f"local-{n}", ingest_batch_passages=4))
+    engines = [Engine(server_settings(chroma_server, "writers", tmp_path / f"local-{n}", ingest_batch=4))
                for n in range(3)]
     engines[0].ingest([tmp_path / "old.jsonl"])
     # Two writers of the same version and one of an older one, all at once.

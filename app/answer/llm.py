@@ -29,7 +29,7 @@ class LLMAnswerer:
             model=settings.llm_model,
             api_key=settings.openai_api_key,
             api_base=settings.openai_base_url or "https://api.openai.com/v1",
-            timeout=settings.llm_timeout_s,
+            timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
             temperature=settings.llm_temperature,
             is_chat_model=True,

