@@ -38,7 +38,13 @@ from app.answer.question import History, bound_history, check_question, with_pre
 from app.answer.record import Answer, Passage
 from app.config import Settings, get_settings
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
-from app.index.embedders import embed_queries, embedder_identity, make_embedder, make_ingest_embedder
+from app.index.embedders import (
+    EmbedderUnavailable,
+    embed_queries,
+    embedder_identity,
+    make_embedder,
+    make_ingest_embedder,
+)
 from app.index.lock import IndexLock
 from app.index.snapshot import EMPTY, Refresher, Snapshot
 from app.ingest.pipeline import Ingestor, IngestReport, IngestStatus
@@ -196,13 +202,11 @@ class Engine:
         parts, snapshot = self._parts, self.snapshot
         try:
             vector = embed_queries(parts.embedder, [query])[0]
-        except Exception as exc:  # a remote embedder that is down or refuses the key
-            raise IndexUnavailable(f"the embedder {parts.space} failed: {type(exc).__name__}: {exc}") from exc
-        try:
-            hits = parts.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
-                                          top_k or self.settings.top_k)
-        except Exception as exc:  # chromadb raises many types; all mean the index can't be read
-            raise IndexUnavailable(f"cannot read the Chroma index at {parts.chroma.location}: {exc}") from exc
+        except EmbedderUnavailable as exc:  # a remote embedder that is down or refuses the key
+            raise IndexUnavailable(f"the embedder {parts.space} failed: {exc}") from exc
+        # Chroma's failures arrive as IndexUnavailable; anything else is a bug and stays one.
+        hits = parts.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
+                                      top_k or self.settings.top_k)
         return vector, hits, snapshot
 
     def retrieve(self, question: str, mode: RetrievalMode | None = None, top_k: int | None = None) -> list[Passage]:

@@ -127,3 +127,14 @@ def test_concurrent_questions_get_their_own_vectors_from_a_pool_of_models(monkey
         got = np.asarray(list(pool.map(pooled.get_query_embedding, texts * 3)))
     assert np.allclose(got, np.vstack([expected] * 3), atol=1e-5)
     assert 1 <= len(made) <= 2  # never more models than asked for
+
+
+def test_a_remote_query_embedder_that_is_down_is_unavailable_not_a_crash() -> None:
+    """Questions embedded by an OpenAI-compatible server: a refused connection is `EmbedderUnavailable`
+    (the API's 503), while the in-process model's own errors would propagate as the bugs they are."""
+    from llama_index.embeddings.openai import OpenAIEmbedding
+
+    down = OpenAIEmbedding(api_key="sk-test", api_base=f"http://127.0.0.1:{free_port()}/v1",
+                           max_retries=0, timeout=5)
+    with pytest.raises(EmbedderUnavailable, match="Connection"):
+        embed_queries(down, ["سؤال"])

@@ -34,6 +34,7 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator, Sequence
@@ -124,13 +125,21 @@ class ChromaIndex:
             name=f"{kind}__{self.space}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
         )
 
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """Any failure of a Chroma read is `IndexUnavailable`: chromadb raises many types (its
+        own, httpx's, ValueError...), and all of them mean the index can't be read now. Only the
+        Chroma calls sit inside, so a bug of ours never passes for an unreachable store."""
+        try:
+            yield
+        except Exception as exc:
+            raise IndexUnavailable(f"cannot read the Chroma index at {self.location}: {exc}") from exc
+
     # -- change tracking -------------------------------------------------------
     def generation(self) -> str:
         """A token that changes with every write (by any process)."""
-        try:
+        with self._reading():
             collection = self.client.get_collection(self.articles.name)
-        except Exception as exc:
-            raise IndexUnavailable(f"cannot read the Chroma index at {self.location}: {exc}") from exc
         return str((collection.metadata or {}).get("generation", "empty"))
 
     def _bump(self) -> None:
@@ -153,7 +162,8 @@ class ChromaIndex:
     def fetch_passages(self, ids: Sequence[str]) -> dict[str, StoredPassage]:
         if not ids:
             return {}
-        got = self.passages.get(ids=list(ids), include=["documents", "metadatas"])
+        with self._reading():
+            got = self.passages.get(ids=list(ids), include=["documents", "metadatas"])
         return {pid: _passage(pid, doc, meta) for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
 
     def iter_passages(self) -> Iterator[StoredPassage]:
@@ -166,7 +176,9 @@ class ChromaIndex:
         """Each passage's sentence vectors, in sentence order."""
         if not passage_ids:
             return {}
-        got = self.sentences.get(where={"passage": {"$in": list(passage_ids)}}, include=["embeddings", "metadatas"])
+        with self._reading():
+            got = self.sentences.get(where={"passage": {"$in": list(passage_ids)}},
+                                     include=["embeddings", "metadatas"])
         rows: dict[str, list[tuple[int, np.ndarray]]] = defaultdict(list)
         for vector, meta in zip(got["embeddings"], got["metadatas"]):
             rows[meta["passage"]].append((int(meta["i"]), vector))
@@ -187,7 +199,8 @@ class ChromaIndex:
 
     def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
         """Nearest passages as (id, cosine similarity); the caller knows the index is not empty."""
-        got = self.passages.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+        with self._reading():
+            got = self.passages.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
         return [(pid, 1.0 - float(distance)) for pid, distance in zip(got["ids"][0], got["distances"][0])]
 
     def _pages(self, collection: Any, include: list[str]) -> Iterator[tuple[list, list, list]]:

