@@ -32,10 +32,10 @@ import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from app.answer import extractive
-from app.answer.citations import quote_answer, resolve_citations
-from app.answer.prompts import is_refusal, message
+from app.answer.citations import quote_answer
+from app.answer.prompts import message
 from app.answer.question import History, bound_history, check_question, with_previous
-from app.answer.record import Answer, Passage
+from app.answer.record import Answer, Draft, Passage
 from app.config import Settings, get_settings
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import (
@@ -197,7 +197,7 @@ class Engine:
     def _check_history(self, history: object) -> History:
         return bound_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
 
-    def _search(self, query: str, mode: str | None, top_k: int | None) -> tuple[np.ndarray, list[Hit], Snapshot]:
+    def _search(self, query: str, mode: RetrievalMode | None, top_k: int | None) -> tuple[np.ndarray, list[Hit], Snapshot]:
         self.ensure_ready()
         parts, snapshot = self._parts, self.snapshot
         try:
@@ -232,37 +232,27 @@ class Engine:
         retrieved = time.perf_counter()
 
         notice = None
-        result: tuple[str, list, bool, str] | None = None  # (answer, citations, found, mode)
+        draft: Draft | None = None
         if self._llm and hits:
             try:
                 chunks: list[str] = []
                 for delta in self._llm.stream(query, hits, language):
                     chunks.append(delta)
                     yield delta
-                raw = "".join(chunks)
-                if is_refusal(raw):
-                    result = (message("not_found", language), [], False, "llm")
-                else:
-                    answer_text, citations = resolve_citations(raw, hits)
-                    if not citations:
-                        raise ValueError("the LLM answer cited no passage")
-                    if detect_language(answer_text) != language:
-                        raise ValueError("the LLM answered in another language than the question's")
-                    result = (answer_text, citations, True, "llm")
+                draft = self._llm.draft("".join(chunks), hits, language)
             except Exception as exc:  # any LLM failure: retried by the client, then we fall back
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
                 notice = message("llm_fallback", language)
-        if result is None:
-            result = self._extractive(text, query, vector, hits, snapshot, language)
+        if draft is None:
+            draft = self._extractive(text, query, vector, hits, snapshot, language)
 
-        answer_text, citations, found, mode = result
         done = time.perf_counter()
         yield Answer(
             question=text,
-            answer=answer_text,
-            found=found,
-            mode=mode,  # type: ignore[arg-type]
-            citations=citations,
+            answer=draft.text,
+            found=draft.found,
+            mode=draft.mode,
+            citations=draft.citations,
             timings_ms={
                 "retrieve": (retrieved - started) * 1000,
                 "answer": (done - retrieved) * 1000,
@@ -272,18 +262,17 @@ class Engine:
         )
 
     def _extractive(self, question: str, query: str, vector: np.ndarray, hits: list[Hit], snapshot: Snapshot,
-                    language: str) -> tuple[str, list, bool, str]:
+                    language: str) -> Draft:
         empty = np.zeros((0, len(vector)), np.float32)  # a passage whose rows a writer replaced meanwhile
-        vectors = [h.sentences if h.sentences is not None else empty for h in hits]
-        composed = extractive.compose(question, query, vector, hits, vectors, snapshot.baseline(vector))
-        if composed is None:
-            return message("not_found", language), [], False, "extractive"
-        answer_text, citations = quote_answer(composed, hits)
-        return answer_text, citations, True, "extractive"
+        sentence_vectors = [h.sentences if h.sentences is not None else empty for h in hits]
+        quotes = extractive.choose_quotes(question, query, vector, hits, sentence_vectors, snapshot.baseline(vector))
+        if quotes is None:
+            return Draft(message("not_found", language), [], False, "extractive")
+        return Draft(*quote_answer(quotes, hits), found=True, mode="extractive")
 
     def _standalone(self, question: str, history: History) -> str:
         """The question to search with: a follow-up gets its subject from the conversation."""
-        previous = [t["content"] for t in history if t["role"] == "user"]
+        previous = [t.content for t in history if t.role == "user"]
         if not previous:
             return question
         if self._llm:

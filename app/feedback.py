@@ -60,7 +60,7 @@ class FeedbackFile:
 
     def _current_ratings(self) -> dict[str, str]:
         if self._ratings is None:
-            self._ratings = {e["vote"]: e.get("rating") for e in _read_lines(self.path) if "vote" in e}
+            self._ratings = {e["vote"]: str(e.get("rating")) for e in _read_lines(self.path) if "vote" in e}
         return self._ratings
 
     def _rotate(self) -> None:
@@ -136,7 +136,7 @@ def read_feedback(path: Path) -> list[dict[str, Any]]:
 
     A changed vote replaces the earlier one; an absent file is no votes.
     """
-    files = []
+    files: list[Path] = []
     number = 1
     while _backup(path, number).exists():
         files.insert(0, _backup(path, number))

@@ -73,8 +73,8 @@ def test_history_keeps_the_latest_turns_within_the_limits(engine: Engine) -> Non
     history = [{"role": "user" if i % 2 == 0 else "assistant", "content": f"turn {i} " + "x" * 900} for i in range(50)]
     kept = engine._check_history(history)
     assert len(kept) <= settings.max_history_turns
-    assert sum(len(t["content"]) for t in kept) <= settings.max_history_chars
-    assert kept[-1]["content"].startswith("turn 49") and not any(t["content"].startswith("turn 40 ") for t in kept)
+    assert sum(len(t.content) for t in kept) <= settings.max_history_chars
+    assert kept[-1].content.startswith("turn 49") and not any(t.content.startswith("turn 40 ") for t in kept)
     assert engine._check_history([{"role": "user", "content": "\u200b\x00"}]) == []
 
 

@@ -80,7 +80,7 @@ def expected_type(question: str) -> str | None:
 
 
 def score_sentences(
-    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], vectors: list[np.ndarray]
+    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], sentence_vectors: list[np.ndarray]
 ) -> list[Choice]:
     """Every sentence of every hit, best first.
 
@@ -92,7 +92,7 @@ def score_sentences(
     language = detect_language(question)
     asked_latin = {w.lower() for w in _LATIN.findall(query)}
     choices: list[Choice] = []
-    for index, (hit, matrix) in enumerate(zip(hits, vectors)):
+    for index, (hit, matrix) in enumerate(zip(hits, sentence_vectors)):
         dense_scores = matrix @ query_vector if len(matrix) else np.zeros(0)
         for (start, end), dense in zip(hit.passage.sentences, dense_scores):
             sentence = hit.passage.text[start:end]
@@ -121,12 +121,12 @@ def is_answerable(best: Choice, question_language: str, passage_language: str,
     return best.dense >= floor and stands_out
 
 
-def compose(
-    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], vectors: list[np.ndarray],
+def choose_quotes(
+    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], sentence_vectors: list[np.ndarray],
     baseline: tuple[float, float, int],
 ) -> list[tuple[int, str]] | None:
     """The sentences that answer, as (hit index, sentence), best first; None when nothing retrieved answers."""
-    ranked = score_sentences(question, query, query_vector, hits, vectors)
+    ranked = score_sentences(question, query, query_vector, hits, sentence_vectors)
     best = ranked[0] if ranked else None
     if best is None or not is_answerable(best, detect_language(question), hits[best.hit_index].passage.language, baseline):
         return None

@@ -11,13 +11,17 @@ from typing import Iterator
 
 from llama_index.core import get_response_synthesizer
 from llama_index.core.prompts import PromptTemplate
+from llama_index.core.response_synthesizers import ResponseMode
 from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.llms.openai_like import OpenAILike
 
-from app.answer.prompts import NOT_FOUND_TOKEN, message, template
+from app.answer.citations import resolve_citations
+from app.answer.prompts import NOT_FOUND_TOKEN, is_refusal, message, template
 from app.answer.question import History
+from app.answer.record import Draft
 from app.config import Settings
 from app.retrieve import Hit
+from app.text.arabic import detect_language
 
 CONTEXT_WINDOW = 16_000
 
@@ -41,7 +45,7 @@ class LLMAnswerer:
             language=message("language_names", language), not_found=NOT_FOUND_TOKEN
         )
         return get_response_synthesizer(
-            llm=self.llm, text_qa_template=prompt, response_mode="compact", streaming=True
+            llm=self.llm, text_qa_template=prompt, response_mode=ResponseMode.COMPACT, streaming=True
         )
 
     @staticmethod
@@ -59,11 +63,23 @@ class LLMAnswerer:
         response = self._synthesizer(language).synthesize(question, nodes=self._nodes(hits))
         yield from response.response_gen
 
+    def draft(self, raw: str, hits: list[Hit], language: str) -> Draft:
+        """The streamed text as an answer; `ValueError` when it cannot stand as one (the engine then
+        falls back to quoting): it cites nothing, or it is in another language than the question."""
+        if is_refusal(raw):
+            return Draft(message("not_found", language), [], False, "llm")
+        text, citations = resolve_citations(raw, hits)
+        if not citations:
+            raise ValueError("the LLM answer cited no passage")
+        if detect_language(text) != language:
+            raise ValueError("the LLM answered in another language than the question's")
+        return Draft(text, citations, True, "llm")
+
     def condense(self, question: str, history: History) -> str:
         """A follow-up rewritten as a standalone question (the conversation gives it its subject).
 
         `history` is already bounded by the engine (`question.bound_history`).
         """
-        turns = "\n".join(f"{t['role']}: {t['content']}" for t in history)
+        turns = "\n".join(f"{t.role}: {t.content}" for t in history)
         rewritten = self.llm.complete(template("condense").format(chat_history=turns, question=question)).text
         return rewritten.strip() or question

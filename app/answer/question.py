@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Literal
 
-from typing_extensions import TypedDict  # pydantic validates only this one on Python < 3.12
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from app.answer.record import QuestionError
 
@@ -30,14 +30,19 @@ _JOINERS = "\u200c\u200d"  # ZWNJ, ZWJ: they change how a word is drawn, so the 
 _VISIBLE_FORMAT = "\u0600\u0601\u0602\u0603\u0604\u0605\u06dd\u070f\u0890\u0891\u08e2\U000110bd\U000110cd"
 
 
-class Turn(TypedDict):
-    """One message of a conversation, as chat interfaces keep it."""
+class Turn(BaseModel):
+    """One message of a conversation: the one shape of a turn for the engine, `/api/ask`, the
+    browser and Slack. Interfaces may hand the engine JSON-shaped dicts; `bound_history`
+    validates them into turns."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     role: Literal["user", "assistant"]
     content: str
 
 
 History = Sequence[Turn]
+_TURNS = TypeAdapter(list[Turn])
 
 
 @lru_cache(maxsize=1)
@@ -81,10 +86,6 @@ def check_question(question: object, max_chars: int) -> str:
     return text
 
 
-def _is_turn(turn: object) -> bool:
-    return isinstance(turn, dict) and turn.get("role") in ("user", "assistant") and isinstance(turn.get("content"), str)
-
-
 def bound_history(history: object, max_turns: int, max_chars: int) -> list[Turn]:
     """The latest `max_turns` non-empty turns, cleaned, within `max_chars` characters in all.
 
@@ -93,18 +94,20 @@ def bound_history(history: object, max_turns: int, max_chars: int) -> list[Turn]
     it. A longer conversation is not an error (a chat keeps growing), but it
     costs no more.
     """
-    if not isinstance(history, (list, tuple)) or not all(_is_turn(turn) for turn in history):
-        raise QuestionError('the history must be a list of {"role": "user"|"assistant", "content": text}')
+    try:
+        turns = _TURNS.validate_python(list(history) if isinstance(history, tuple) else history)
+    except ValidationError:
+        raise QuestionError('the history must be a list of {"role": "user"|"assistant", "content": text}') from None
     kept: list[Turn] = []
     room = max_chars
-    for turn in reversed(history):
+    for turn in reversed(turns):
         if len(kept) >= max_turns or room <= 0:
             break
-        content = clean(turn["content"][: max(room // 2, 1)])  # cut first: a huge turn is never cleaned whole
+        content = clean(turn.content[: max(room // 2, 1)])  # cut first: a huge turn is never cleaned whole
         if is_blank(content):
             continue
         _require_utf8(content, "history")
-        kept.append({"role": turn["role"], "content": content})
+        kept.append(Turn(role=turn.role, content=content))
         room -= len(content)
     kept.reverse()
     return kept

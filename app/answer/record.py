@@ -46,6 +46,16 @@ class Citation:
         return data
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What an answerer (LLM or extractive) gives the engine, which times it and makes the `Answer`."""
+
+    text: str
+    citations: list[Citation]
+    found: bool
+    mode: Mode
+
+
 @dataclass
 class Answer:
     question: str

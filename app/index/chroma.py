@@ -83,7 +83,7 @@ def open_client(settings: Settings) -> Any:
             except Exception:  # several deployments can share one server, each in its database
                 admin.create_database(settings.chroma_database)
             client = chromadb.HttpClient(
-                host=settings.chroma_host, port=settings.chroma_port or 8000, settings=chroma_settings,
+                host=settings.chroma_host or "", port=settings.chroma_port or 8000, settings=chroma_settings,
                 database=settings.chroma_database,
             )
             client.heartbeat()

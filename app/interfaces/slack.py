@@ -20,7 +20,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import APIRouter, FastAPI, HTTPException, Request, Response
 from slack_bolt import App, BoltResponse
@@ -33,7 +33,7 @@ from starlette.concurrency import run_in_threadpool
 from app.answer.question import Turn
 from app.answer.record import QuestionError
 from app.config import SettingError, Settings, get_settings
-from app.feedback import record_feedback
+from app.feedback import Rating, record_feedback
 from app.interfaces.http_body import bounded_route
 from app.interfaces.slack_blocks import (
     FEEDBACK_DOWN,
@@ -158,11 +158,11 @@ class SlackBot:
             return
         send = partial(client.chat_update, channel=channel, ts=placeholder["ts"])
 
-        def compose() -> tuple[str, list[Block] | None]:
+        def reply() -> tuple[str, list[Block] | None]:
             history = self._history(client, event, context) if event.get("thread_ts") else []
-            return self._compose(question, history, words)
+            return self._reply(question, history, words)
 
-        self.workers.submit(self._deliver, send, compose, words, f"message {ts} in {channel}")
+        self.workers.submit(self._deliver, send, reply, words, f"message {ts} in {channel}")
 
     def _history(self, client: WebClient, event: Mapping[str, Any], context: Any) -> list[Turn]:
         """The thread before this message: people are "user", this bot's answers "assistant".
@@ -179,6 +179,7 @@ class SlackBot:
                 own = message.get("user") == context.bot_user_id or (
                     message.get("bot_id") is not None and message.get("bot_id") == context.bot_id
                 )
+                role: Literal["user", "assistant"]
                 if own and is_answer_message(message):
                     role = "assistant"
                 elif not own and not message.get("bot_id") and message.get("subtype") in _QUESTION_SUBTYPES:
@@ -187,14 +188,14 @@ class SlackBot:
                     continue  # placeholders, apologies, other bots
                 content = from_slack(message.get("text", ""), context.bot_user_id)
                 if content:
-                    turns.append({"role": role, "content": content})
+                    turns.append(Turn(role=role, content=content))
             if number >= HISTORY_PAGES:
                 break
         return list(turns)
 
     # -- answering ------------------------------------------------------
 
-    def _compose(self, question: str, history: Sequence[Turn], words: Words) -> tuple[str, list[Block] | None]:
+    def _reply(self, question: str, history: Sequence[Turn], words: Words) -> tuple[str, list[Block] | None]:
         """The reply's text and blocks; a question the engine refuses gets its reason."""
         try:
             answer = self.engine.answer(question, history)
@@ -206,11 +207,11 @@ class SlackBot:
 
     @staticmethod
     def _deliver(
-        send: Callable[..., Any], compose: Callable[[], tuple[str, list[Block] | None]], words: Words, what: str
+        send: Callable[..., Any], reply: Callable[[], tuple[str, list[Block] | None]], words: Words, what: str
     ) -> None:
-        """Send the composed reply; on any failure, log it and send the apology instead: never silence."""
+        """Send the reply; on any failure, log it and send the apology instead: never silence."""
         try:
-            text, blocks = compose()
+            text, blocks = reply()
             send(text=text, blocks=blocks)
         except Exception:
             log.exception("could not answer %s", what)
@@ -227,15 +228,15 @@ class SlackBot:
         words = words_for(question)
         ack(text=words["placeholder"], response_type="ephemeral")
         send = partial(_respond_checked, respond, response_type="ephemeral")
-        compose = partial(self._compose, question, [], words)
-        self.workers.submit(self._deliver, send, compose, words, f"/ask from {command.get('user_id')}")
+        reply = partial(self._reply, question, [], words)
+        self.workers.submit(self._deliver, send, reply, words, f"/ask from {command.get('user_id')}")
 
     def on_feedback(
         self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]
     ) -> None:
         """Record a 👍/👎 in the feedback file shared with the browser, and thank the voter privately."""
         ack()
-        rating = "up" if action["action_id"] == FEEDBACK_UP else "down"
+        rating: Rating = "up" if action["action_id"] == FEEDBACK_UP else "down"
         words = words_for("")
         try:
             data = read_feedback_value(action.get("value", ""))

@@ -79,8 +79,8 @@ def strip_chrome(text: str) -> Cleaned:
     markers = {i for i in content if is_marker(lines[i])}
     prose = [i for i in content if i not in markers and is_prose(lines[i])]
     if not prose:  # nothing article-like: keep every non-marker line
-        kept = [lines[i] for i in content if i not in markers]
-        return Cleaned(body="\n".join(kept).strip(), removed=[lines[i] for i in sorted(markers)])
+        plain = [lines[i] for i in content if i not in markers]
+        return Cleaned(body="\n".join(plain).strip(), removed=[lines[i] for i in sorted(markers)])
 
     start = prose[0]
     end = _ticker_start(content, markers, start)
