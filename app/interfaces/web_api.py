@@ -19,7 +19,7 @@ from app.index.chroma import IndexUnavailable
 from app.interfaces.http_body import bounded_route
 
 if TYPE_CHECKING:
-    from app.interfaces.web import Service
+    from app.interfaces.service import Service
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = "5"

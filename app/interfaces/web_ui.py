@@ -27,7 +27,7 @@ from app.feedback import record_feedback
 from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles, discard_received
 
 if TYPE_CHECKING:
-    from app.interfaces.web import Service
+    from app.interfaces.service import Service
 
 log = logging.getLogger(__name__)
 
