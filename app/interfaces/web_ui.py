@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Iterator
 
 import gradio as gr
 
@@ -24,6 +23,7 @@ from app.answer.markers import MARKER, marker_numbers
 from app.answer.record import Answer, Citation, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
+from app.text.arabic import Direction, Language, detect_language, text_direction
 from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles, discard_received
 
 if TYPE_CHECKING:
@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-Lang = Literal["ar", "en"]
-Direction = Literal["rtl", "ltr"]
 STATIC = Path(__file__).parent / "static"
 CSS_FILE = STATIC / "web.css"
 JS_FILE = STATIC / "web.js"
@@ -56,21 +54,6 @@ def examples() -> dict[str, list[str]]:
     with (PROMPTS_DIR / "examples.json").open(encoding="utf-8") as handle:
         data = json.load(handle)
     return {lang: data[lang] for lang in ("ar", "en")}
-
-
-def text_direction(text: str) -> Direction:
-    """The direction of the first strong character (the HTML `dir=auto` rule), LTR if none."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind in ("R", "AL"):
-            return "rtl"
-        if kind == "L":
-            return "ltr"
-    return "ltr"
-
-
-def language_of(text: str) -> Lang:
-    return "ar" if text_direction(text) == "rtl" else "en"
 
 
 def esc(text: str) -> str:
@@ -172,7 +155,7 @@ def render_card(citation: Citation, anchor: str) -> str:
 
 def render_answer(answer: Answer, model: str | None = None) -> str:
     """An answer with `[n]` links to numbered source cards, labelled in the question's language."""
-    text = labels()[language_of(answer.question)]
+    text = labels()[detect_language(answer.question)]
     key = uuid.uuid4().hex[:8]  # anchors unique across the conversation
     refs = {c.n: f"nqa-{key}-{c.n}" for c in answer.citations}
     parts = [f'<div class="nqa-answer" dir="{text_direction(answer.answer)}">']
@@ -199,7 +182,7 @@ def render_text(text: str, cls: str) -> str:
     return f'<div class="{cls}" dir="{text_direction(text)}">{_paragraphs(text)}</div>'
 
 
-def render_status(status: dict[str, Any], lang: Lang) -> str:
+def render_status(status: dict[str, Any], lang: Language) -> str:
     """The status line: answer mode and index size, or the build's progress."""
     text = labels()[lang]
     if status["ready"]:
@@ -218,7 +201,7 @@ def _names(names: list[str], separator: str) -> str:
     return separator.join(_bdi(name) for name in names)
 
 
-def render_upload(outcome: UploadOutcome, lang: Lang) -> str:
+def render_upload(outcome: UploadOutcome, lang: Language) -> str:
     """What happened to each uploaded file; a refused file's reason keeps its own direction."""
     text = labels()[lang]
     lines = []
@@ -257,7 +240,7 @@ def build_ui(service: Service) -> gr.Blocks:
     first = labels()["en"]
     inbox = Path(gr.utils.get_upload_folder())  # where Gradio's upload endpoint stores what it receives
 
-    def respond(message: str, chat: list, turns: list, answers: dict, lang: Lang) -> Iterator[tuple]:
+    def respond(message: str, chat: list, turns: list, answers: dict, lang: Language) -> Iterator[tuple]:
         # A lone surrogate (only a script sends one) would break the page's event stream when echoed.
         message = message.encode("utf-8", "replace").decode("utf-8")
         if not message.strip():
@@ -267,7 +250,7 @@ def build_ui(service: Service) -> gr.Blocks:
         before = list(chat)
         chat = before + [
             {"role": "user", "content": render_text(message, "nqa-q")},
-            {"role": "assistant", "content": render_text(labels()[language_of(message)]["thinking"], "nqa-pending")},
+            {"role": "assistant", "content": render_text(labels()[detect_language(message)]["thinking"], "nqa-pending")},
         ]
         yield chat, "", turns, answers
         partial, final = "", None
@@ -285,7 +268,7 @@ def build_ui(service: Service) -> gr.Blocks:
             return
         except Exception as exc:
             log.exception("answering failed")  # the details (which may hold server paths) go to the log only
-            error = _label("nqa-error", labels()[language_of(message)]["error"], error=_bdi(type(exc).__name__))
+            error = _label("nqa-error", labels()[detect_language(message)]["error"], error=_bdi(type(exc).__name__))
             chat[-1] = {"role": "assistant", "content": error}
             yield chat, message, turns, answers
             return
@@ -298,7 +281,7 @@ def build_ui(service: Service) -> gr.Blocks:
         answers = {**answers, str(len(chat) - 1): final.to_dict(id=uuid.uuid4().hex)}  # the id: one vote each
         yield chat, gr.skip(), turns, answers
 
-    def vote(answers: dict, lang: Lang, data: gr.LikeData, request: gr.Request) -> None:
+    def vote(answers: dict, lang: Language, data: gr.LikeData, request: gr.Request) -> None:
         record = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
         if record is None or data.liked not in (True, False):
             return
@@ -313,7 +296,7 @@ def build_ui(service: Service) -> gr.Blocks:
         )
         gr.Info(labels()[lang]["feedback_thanks"])
 
-    def upload(files: list[dict[str, Any]] | None, lang: Lang, progress: gr.Progress = gr.Progress()) -> tuple:
+    def upload(files: list[dict[str, Any]] | None, lang: Language, progress: gr.Progress = gr.Progress()) -> tuple:
         """Files as Gradio stored them (`preprocess=False`: no temp copies), added and then deleted;
         the page shows the indexing's progress meanwhile."""
         if not files:
@@ -335,10 +318,10 @@ def build_ui(service: Service) -> gr.Blocks:
             discard_received(received, inbox)
         return render_upload(outcome, lang), None, render_status(service.status(), lang)
 
-    def refresh(lang: Lang) -> tuple:
+    def refresh(lang: Language) -> tuple:
         return render_status(service.status(), lang), gr.Timer(active=not service.ready)
 
-    def relabel(lang: Lang) -> tuple:
+    def relabel(lang: Language) -> tuple:
         text = labels()[lang]
         return (
             f'<div class="nqa-head" dir="{text_direction(text["title"])}"><h1>{esc(text["title"])}</h1>'
@@ -363,7 +346,7 @@ def build_ui(service: Service) -> gr.Blocks:
     def on_load(request: gr.Request) -> tuple:
         """Start in the browser's language (Arabic if it prefers Arabic)."""
         accept = (request.headers.get("accept-language") or "") if request else ""
-        lang: Lang = "ar" if accept.strip().lower().startswith("ar") else "en"
+        lang: Language = "ar" if accept.strip().lower().startswith("ar") else "en"
         return (lang, *relabel(lang))
 
     # Uploads nobody added are deleted after `upload_keep_s` (checked as often).
