@@ -29,7 +29,7 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
 
     from app.interfaces.upload_guard import UploadGuard
     from app.interfaces.web_api import build_router
-    from app.interfaces.web_ui import CSS_FILE, JS_FILE, build_ui, theme
+    from app.interfaces.web_ui import CSS_FILE, JS_FILE, ChatUI, theme
     from app.uploads import ALLOWED_SUFFIXES
 
     if engine is None and slack:  # the bot and the page must share one engine
@@ -60,7 +60,7 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
         max_file_bytes=settings.max_upload_bytes,
         suffixes=ALLOWED_SUFFIXES,
     )
-    demo = build_ui(service)
+    demo = ChatUI(service).build()
     gr.mount_gradio_app(
         app,
         demo,
