@@ -7,7 +7,7 @@ so a script can switch between the two without changing its parser.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
@@ -17,9 +17,7 @@ from app.answer.question import Turn
 from app.answer.record import QuestionError
 from app.index.chroma import IndexUnavailable
 from app.interfaces.http_body import bounded_route
-
-if TYPE_CHECKING:
-    from app.interfaces.service import Service
+from app.interfaces.service import Service
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = "5"

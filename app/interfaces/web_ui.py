@@ -15,7 +15,7 @@ import re
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import Any, Iterator
 
 import gradio as gr
 
@@ -23,11 +23,9 @@ from app.answer.markers import MARKER, marker_numbers
 from app.answer.record import Answer, Citation, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
+from app.interfaces.service import Service
 from app.text.arabic import Direction, Language, detect_language, text_direction
 from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles, discard_received
-
-if TYPE_CHECKING:
-    from app.interfaces.service import Service
 
 log = logging.getLogger(__name__)
 
