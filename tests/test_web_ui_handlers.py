@@ -8,34 +8,32 @@ so what they return is what the page would show. Outside a Gradio event,
 
 from __future__ import annotations
 
-import html
 import json
 import re
+import shutil
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 import pytest
 
+from app.config import Settings
 from app.engine import Engine
 from app.feedback import read_feedback
 from app.interfaces.service import Service
 from app.interfaces.web_ui import ChatUI, esc, labels
 from app.text.arabic import detect_language, text_direction
-from tests.conftest import make_settings
+from tests.conftest import SEEDS, make_settings
 from tests.fake_openai import FakeOpenAI
+from tests.web_helpers import visible_text
 
 ARCTIC = "ما هي مبادرة حارس القطب الشمالي؟"
 ENGLISH = "What did Rutte say Russia must not do after the war ends?"
 # Starts with Latin letters, so its first strong character is LTR, but it is an Arabic question.
 MIXED = "Arctic Sentry: ما هي مبادرة حارس القطب الشمالي التي أطلقها الحلف؟"
-ARTICLE = (
-    "افتتحت بلدية وادي الريحان اليوم مكتبة عامة جديدة تضم اثني عشر ألف كتاب، "
-    "وقالت رئيسة البلدية سلمى القاسم إن المكتبة ستفتح أبوابها يوميًا حتى منتصف الليل.\n"
-)
 
 
-def _ready_ui(settings, engine: Engine) -> ChatUI:
+def _ready_ui(settings: Settings, engine: Engine) -> ChatUI:
     service = Service(settings, engine)
     service.warm_up()  # the engine's index is built already: this only marks the service ready
     assert service.ready, service.progress
@@ -49,10 +47,6 @@ def ui(engine: Engine, tmp_path: Path) -> ChatUI:
     corpus.mkdir()
     settings = engine.settings.model_copy(update={"feedback_file": tmp_path / "feedback.jsonl", "corpus_dir": corpus})
     return _ready_ui(settings, engine)
-
-
-def visible_text(markup: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", " ", markup))
 
 
 def shows_label(markup: str, template: str) -> bool:
@@ -244,9 +238,10 @@ def test_the_first_load_follows_the_browsers_language(ui: ChatUI) -> None:
 
 
 def test_an_upload_naming_a_file_outside_the_upload_folder_is_refused(ui: ChatUI, tmp_path: Path) -> None:
+    seed = sorted(SEEDS.iterdir())[0]
     outside = tmp_path / "elsewhere" / "library.txt"
     outside.parent.mkdir()
-    outside.write_text(ARTICLE, encoding="utf-8")  # a good article, just not received through the upload
+    shutil.copy(seed, outside)  # a good article, just not received through the upload
     assert not outside.resolve().is_relative_to(ui.inbox.resolve())
     before = ui.service.status()["articles"]
 
@@ -258,7 +253,7 @@ def test_an_upload_naming_a_file_outside_the_upload_folder_is_refused(ui: ChatUI
     assert str(outside.parent) not in result  # a file's name, never a server folder
     assert files is None  # the file box is emptied
     assert "nqa-ready" in status
-    assert outside.read_text(encoding="utf-8") == ARTICLE  # not ours to delete either
+    assert outside.read_bytes() == seed.read_bytes()  # not ours to delete either
     assert list(ui.settings.corpus_dir.iterdir()) == []
     assert ui.service.status()["articles"] == before
 
