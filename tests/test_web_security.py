@@ -5,7 +5,6 @@ script would send it; the server keeps its Gradio upload folder in its own tempo
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import shutil
@@ -20,7 +19,7 @@ import httpx
 import pytest
 
 from app.feedback import read_feedback
-from tests.web_helpers import SEEDS, Server, start_server
+from tests.web_helpers import SEEDS, Server, start_server, visible_text
 
 SECRET = "The vault password is swordfish-horizon-42 and nobody else knows it.\n"
 ARTICLE = (
@@ -119,10 +118,6 @@ def upload(site: Site, files: list[tuple[str, bytes]]) -> httpx.Response:
 
 def file_data(path: str) -> dict[str, Any]:
     return {"path": path, "meta": {"_type": "gradio.FileData"}}
-
-
-def visible_text(markup: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", " ", markup))
 
 
 def articles(site: Site) -> int:

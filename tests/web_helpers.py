@@ -6,7 +6,9 @@ its index, corpus copy and feedback file in a temporary folder.
 
 from __future__ import annotations
 
+import html
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -28,6 +30,11 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def visible_text(markup: str) -> str:
+    """What a person reads in the page's HTML: tags dropped, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", markup))
 
 
 def copy_seeds(target: Path) -> Path:

@@ -8,81 +8,13 @@ background thread while the page shows its progress and `/healthz` says
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
-import threading
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Sequence
 
 from app.config import Settings, get_settings
-
-log = logging.getLogger(__name__)
-
-
-class Service:
-    """The engine plus whether its index is ready, shared by the API and the page.
-
-    Without an engine given, it is imported and built in the warm-up thread: the
-    engine's imports take seconds, and the server should listen meanwhile.
-    """
-
-    def __init__(self, settings: Settings, engine: Any = None) -> None:
-        self.settings = settings
-        self.engine = engine
-        self.progress = "waiting to start"
-        self.error: str | None = None
-        self._ready = threading.Event()
-        self._started = threading.Lock()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def ready(self) -> bool:
-        return self._ready.is_set()
-
-    def _note(self, message: str) -> None:
-        self.progress = message
-        print(f"[index] {message}", file=sys.stderr, flush=True)
-
-    def warm_up(self) -> None:
-        """Build the index if needed (blocking); failures are kept for the page to show."""
-        try:
-            if self.engine is None:
-                self._note("loading the engine")
-                from app.engine import Engine
-
-                self.engine = Engine(self.settings)
-            self._note("checking the index")
-            self.engine.hold_index(self._note)  # embedded Chroma: this process is its one writer
-            self.engine.ensure_ready(progress=self._note)
-            self.engine.watch()  # other processes' writes (a shared Chroma server)
-        except Exception as exc:  # shown on the page and /healthz rather than killing the server
-            log.exception("index build failed")  # the details, which may name server paths, for the operator
-            print(f"[index] failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
-            self.error = f"{type(exc).__name__} (see the server log)"
-            self.progress = f"failed: {self.error}"
-            return
-        self._ready.set()
-        self._note("ready")
-
-    def start(self) -> None:
-        """Start `warm_up` in the background once; later calls do nothing."""
-        with self._started:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self.warm_up, name="index-warmup", daemon=True)
-                self._thread.start()
-
-    def wait(self, timeout: float | None = None) -> bool:
-        return self._ready.wait(timeout)
-
-    def status(self) -> dict[str, Any]:
-        """Readiness, and the index size and answer mode once ready."""
-        if not self.ready:
-            data: dict[str, Any] = {"ready": False, "progress": self.progress}
-            if self.error:
-                data["error"] = self.error
-            return data
-        return {"ready": True, **self.engine.stats()}
+from app.interfaces.service import Service
 
 
 def create_app(settings: Settings, engine: Any = None, slack: bool = False):
@@ -97,7 +29,7 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
 
     from app.interfaces.upload_guard import UploadGuard
     from app.interfaces.web_api import build_router
-    from app.interfaces.web_ui import CSS_FILE, JS_FILE, build_ui, theme
+    from app.interfaces.web_ui import CSS_FILE, JS_FILE, ChatUI, theme
     from app.uploads import ALLOWED_SUFFIXES
 
     if engine is None and slack:  # the bot and the page must share one engine
@@ -128,7 +60,7 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
         max_file_bytes=settings.max_upload_bytes,
         suffixes=ALLOWED_SUFFIXES,
     )
-    demo = build_ui(service)
+    demo = ChatUI(service).build()
     gr.mount_gradio_app(
         app,
         demo,

@@ -7,7 +7,7 @@ so a script can switch between the two without changing its parser.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, HTTPException
 from fastapi.responses import JSONResponse
@@ -17,9 +17,7 @@ from app.answer.question import Turn
 from app.answer.record import QuestionError
 from app.index.chroma import IndexUnavailable
 from app.interfaces.http_body import bounded_route
-
-if TYPE_CHECKING:
-    from app.interfaces.web import Service
+from app.interfaces.service import Service
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_S = "5"
@@ -34,20 +32,11 @@ class AskRequest(BaseModel):
     )
 
 
-def _not_ready(service: Service) -> HTTPException:
-    status = service.status()
-    reason = status.get("error") or status["progress"]
-    return HTTPException(
-        status_code=503,
-        detail=f"the index is not ready yet ({reason}); try again shortly",
-        headers={"Retry-After": RETRY_AFTER_S},
-    )
-
-
-def _unreadable() -> HTTPException:
-    """The index (Chroma, or the embedder) failed this request: a passing state, not the client's fault."""
-    return HTTPException(status_code=503, detail="the index cannot be read right now; try again shortly",
-                         headers={"Retry-After": RETRY_AFTER_S})
+def _retry_later(detail: str) -> HTTPException:
+    """A 503 with Retry-After: the index is building or briefly unreadable, a passing state
+    of the server that the client should simply retry, never its fault. `detail` is shown
+    to anyone, so it must not name server paths (those go to the log)."""
+    return HTTPException(status_code=503, detail=detail, headers={"Retry-After": RETRY_AFTER_S})
 
 
 def build_router(service: Service) -> APIRouter:
@@ -68,14 +57,16 @@ def build_router(service: Service) -> APIRouter:
         # A plain `def`: FastAPI runs it in its thread pool, so a slow answer
         # never blocks the event loop that serves everyone else.
         if not service.ready:
-            raise _not_ready(service)
+            status = service.status()
+            reason = status.get("error") or status["progress"]  # the error is already free of server paths
+            raise _retry_later(f"the index is not ready yet ({reason}); try again shortly")
         try:
             return service.engine.answer(request.question, request.history).to_dict()
         except QuestionError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
         except IndexUnavailable:
             log.exception("could not answer")  # names the store's location: for the operator only
-            raise _unreadable() from None
+            raise _retry_later("the index cannot be read right now; try again shortly") from None
 
     @router.get(
         "/healthz",

@@ -12,11 +12,10 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 import uuid
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Literal
+from typing import Any, Iterator
 
 import gradio as gr
 
@@ -24,15 +23,12 @@ from app.answer.markers import MARKER, marker_numbers
 from app.answer.record import Answer, Citation, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
+from app.interfaces.service import Service
+from app.text.arabic import Direction, Language, detect_language, text_direction
 from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles, discard_received
-
-if TYPE_CHECKING:
-    from app.interfaces.web import Service
 
 log = logging.getLogger(__name__)
 
-Lang = Literal["ar", "en"]
-Direction = Literal["rtl", "ltr"]
 STATIC = Path(__file__).parent / "static"
 CSS_FILE = STATIC / "web.css"
 JS_FILE = STATIC / "web.js"
@@ -56,21 +52,6 @@ def examples() -> dict[str, list[str]]:
     with (PROMPTS_DIR / "examples.json").open(encoding="utf-8") as handle:
         data = json.load(handle)
     return {lang: data[lang] for lang in ("ar", "en")}
-
-
-def text_direction(text: str) -> Direction:
-    """The direction of the first strong character (the HTML `dir=auto` rule), LTR if none."""
-    for ch in text:
-        kind = unicodedata.bidirectional(ch)
-        if kind in ("R", "AL"):
-            return "rtl"
-        if kind == "L":
-            return "ltr"
-    return "ltr"
-
-
-def language_of(text: str) -> Lang:
-    return "ar" if text_direction(text) == "rtl" else "en"
 
 
 def esc(text: str) -> str:
@@ -172,7 +153,7 @@ def render_card(citation: Citation, anchor: str) -> str:
 
 def render_answer(answer: Answer, model: str | None = None) -> str:
     """An answer with `[n]` links to numbered source cards, labelled in the question's language."""
-    text = labels()[language_of(answer.question)]
+    text = labels()[detect_language(answer.question)]
     key = uuid.uuid4().hex[:8]  # anchors unique across the conversation
     refs = {c.n: f"nqa-{key}-{c.n}" for c in answer.citations}
     parts = [f'<div class="nqa-answer" dir="{text_direction(answer.answer)}">']
@@ -199,7 +180,7 @@ def render_text(text: str, cls: str) -> str:
     return f'<div class="{cls}" dir="{text_direction(text)}">{_paragraphs(text)}</div>'
 
 
-def render_status(status: dict[str, Any], lang: Lang) -> str:
+def render_status(status: dict[str, Any], lang: Language) -> str:
     """The status line: answer mode and index size, or the build's progress."""
     text = labels()[lang]
     if status["ready"]:
@@ -218,7 +199,7 @@ def _names(names: list[str], separator: str) -> str:
     return separator.join(_bdi(name) for name in names)
 
 
-def render_upload(outcome: UploadOutcome, lang: Lang) -> str:
+def render_upload(outcome: UploadOutcome, lang: Language) -> str:
     """What happened to each uploaded file; a refused file's reason keeps its own direction."""
     text = labels()[lang]
     lines = []
@@ -251,28 +232,36 @@ def _size(n: int) -> str:
     return f"{n / 1_000_000:.1f} MB" if n >= 1_000_000 else f"{n / 1000:.0f} KB"
 
 
-def build_ui(service: Service) -> gr.Blocks:
-    """The page: status line, chat, examples, upload, language switch, thumbs up/down."""
-    settings = service.settings
-    first = labels()["en"]
-    inbox = Path(gr.utils.get_upload_folder())  # where Gradio's upload endpoint stores what it receives
+class ChatUI:
+    """The page: status line, chat, examples, upload, language switch, thumbs up/down.
 
-    def respond(message: str, chat: list, turns: list, answers: dict, lang: Lang) -> Iterator[tuple]:
+    Each event's handler is a method, so it can be called (and tested) without a
+    browser, and its name is the event's API name (`respond`, `upload`, `vote`...,
+    which scripts call). `build` lays the components out and wires them to the methods.
+    """
+
+    def __init__(self, service: Service) -> None:
+        self.service = service
+        self.settings = service.settings
+        self.inbox = Path(gr.utils.get_upload_folder())  # where Gradio's upload endpoint stores what it receives
+
+    def respond(self, message: str, chat: list, turns: list, answers: dict, lang: Language) -> Iterator[tuple]:
+        """A question: the pending line, the streamed text, then the cited answer (chat, box, turns, answers)."""
         # A lone surrogate (only a script sends one) would break the page's event stream when echoed.
         message = message.encode("utf-8", "replace").decode("utf-8")
         if not message.strip():
             return
-        if not service.ready:
+        if not self.service.ready:
             raise gr.Error(labels()[lang]["not_ready"])
         before = list(chat)
         chat = before + [
             {"role": "user", "content": render_text(message, "nqa-q")},
-            {"role": "assistant", "content": render_text(labels()[language_of(message)]["thinking"], "nqa-pending")},
+            {"role": "assistant", "content": render_text(labels()[detect_language(message)]["thinking"], "nqa-pending")},
         ]
         yield chat, "", turns, answers
         partial, final = "", None
         try:
-            for item in service.engine.stream(message, turns):
+            for item in self.service.engine.stream(message, turns):
                 if isinstance(item, Answer):
                     final = item
                     break
@@ -285,25 +274,26 @@ def build_ui(service: Service) -> gr.Blocks:
             return
         except Exception as exc:
             log.exception("answering failed")  # the details (which may hold server paths) go to the log only
-            error = _label("nqa-error", labels()[language_of(message)]["error"], error=_bdi(type(exc).__name__))
+            error = _label("nqa-error", labels()[detect_language(message)]["error"], error=_bdi(type(exc).__name__))
             chat[-1] = {"role": "assistant", "content": error}
             yield chat, message, turns, answers
             return
         if final is None:
             return
-        chat[-1] = {"role": "assistant", "content": render_answer(final, settings.llm_model)}
+        chat[-1] = {"role": "assistant", "content": render_answer(final, self.settings.llm_model)}
         # Only the turns the engine would use are kept: a long chat holds no more in memory.
         turns = turns + [{"role": "user", "content": final.question}, {"role": "assistant", "content": final.answer}]
-        turns = turns[max(len(turns) - settings.max_history_turns, 0):]
+        turns = turns[max(len(turns) - self.settings.max_history_turns, 0):]
         answers = {**answers, str(len(chat) - 1): final.to_dict(id=uuid.uuid4().hex)}  # the id: one vote each
         yield chat, gr.skip(), turns, answers
 
-    def vote(answers: dict, lang: Lang, data: gr.LikeData, request: gr.Request) -> None:
+    def vote(self, answers: dict, lang: Language, data: gr.LikeData, request: gr.Request) -> None:
+        """A thumb up or down on an answer, one per visitor and answer (a change replaces it)."""
         record = answers.get(str(data.index if isinstance(data.index, int) else data.index[0]))
         if record is None or data.liked not in (True, False):
             return
         record_feedback(
-            settings,
+            self.settings,
             voter=request.session_hash or "",
             answer_id=record["id"],
             question=record["question"],
@@ -313,37 +303,39 @@ def build_ui(service: Service) -> gr.Blocks:
         )
         gr.Info(labels()[lang]["feedback_thanks"])
 
-    def upload(files: list[dict[str, Any]] | None, lang: Lang, progress: gr.Progress = gr.Progress()) -> tuple:
+    def upload(self, files: list[dict[str, Any]] | None, lang: Language, progress: gr.Progress = gr.Progress()) -> tuple:
         """Files as Gradio stored them (`preprocess=False`: no temp copies), added and then deleted;
         the page shows the indexing's progress meanwhile."""
         if not files:
             return render_text(labels()[lang]["upload_none"], "nqa-upload-result nqa-failed"), gr.skip(), gr.skip()
-        if not service.ready:
+        if not self.service.ready:
             raise gr.Error(labels()[lang]["not_ready"])
         received = [Path(f["path"]) for f in files]
         try:
             outcome = add_articles(
-                settings.corpus_dir,
-                service.engine,
+                self.settings.corpus_dir,
+                self.service.engine,
                 received,
-                inbox=inbox,
-                max_bytes=settings.max_upload_bytes,
-                max_files=settings.max_upload_files,
+                inbox=self.inbox,
+                max_bytes=self.settings.max_upload_bytes,
+                max_files=self.settings.max_upload_files,
                 progress=lambda status: progress((status.done, status.total), desc=status.line()),
             )
         finally:  # added or refused, a handled upload has no further use
-            discard_received(received, inbox)
-        return render_upload(outcome, lang), None, render_status(service.status(), lang)
+            discard_received(received, self.inbox)
+        return render_upload(outcome, lang), None, render_status(self.service.status(), lang)
 
-    def refresh(lang: Lang) -> tuple:
-        return render_status(service.status(), lang), gr.Timer(active=not service.ready)
+    def refresh(self, lang: Language) -> tuple:
+        """The status line, polled until the index is ready."""
+        return render_status(self.service.status(), lang), gr.Timer(active=not self.service.ready)
 
-    def relabel(lang: Lang) -> tuple:
+    def relabel(self, lang: Language) -> tuple:
+        """Every label on the page in `lang` (the chat itself stays as it is)."""
         text = labels()[lang]
         return (
             f'<div class="nqa-head" dir="{text_direction(text["title"])}"><h1>{esc(text["title"])}</h1>'
             f'<p>{esc(text["subtitle"])} <a href="docs" target="_blank">{esc(text["api_docs"])}</a></p></div>',
-            render_status(service.status(), lang),
+            render_status(self.service.status(), lang),
             gr.Chatbot(label=text["chat_label"], placeholder=_label("nqa-placeholder", text["chat_placeholder"])),
             gr.Textbox(label=text["question_label"], placeholder=text["question_placeholder"], rtl=lang == "ar"),
             gr.Button(value=text["send"]),
@@ -352,92 +344,99 @@ def build_ui(service: Service) -> gr.Blocks:
             _label(
                 "nqa-help",
                 text["upload_help"],
-                count=_bdi(str(settings.max_upload_files)),
-                limit=_bdi(_size(settings.max_upload_bytes)),
+                count=_bdi(str(self.settings.max_upload_files)),
+                limit=_bdi(_size(self.settings.max_upload_bytes)),
             ),
             gr.File(label=text["upload_files"]),
             gr.Button(value=text["upload_button"]),
             gr.Dataset(label=text["examples"]),
         )
 
-    def on_load(request: gr.Request) -> tuple:
+    def on_load(self, request: gr.Request) -> tuple:
         """Start in the browser's language (Arabic if it prefers Arabic)."""
         accept = (request.headers.get("accept-language") or "") if request else ""
-        lang: Lang = "ar" if accept.strip().lower().startswith("ar") else "en"
-        return (lang, *relabel(lang))
+        lang: Language = "ar" if accept.strip().lower().startswith("ar") else "en"
+        return (lang, *self.relabel(lang))
 
-    # Uploads nobody added are deleted after `upload_keep_seconds` (checked as often).
-    keep = settings.upload_keep_seconds
-    with gr.Blocks(title="newsqa", analytics_enabled=False, delete_cache=(keep, keep)) as demo:
-        with gr.Row(elem_classes="nqa-top"):
-            header = gr.HTML(elem_id="nqa-header")
-            lang = gr.Radio(
-                choices=[(labels()[c]["language_name"], c) for c in ("ar", "en")],
-                value="en",
-                show_label=False,
-                container=False,
-                elem_id="nqa-lang",
-                scale=0,
-                min_width=200,
-            )
-        status = gr.HTML(elem_id="nqa-status")
-        with gr.Row():
-            with gr.Column(scale=3):
-                chatbot = gr.Chatbot(
-                    elem_id="nqa-chat",
-                    height=600,
-                    layout="panel",
-                    latex_delimiters=[],
-                    buttons=[],
-                    sanitize_html=True,
+    def build(self) -> gr.Blocks:
+        """The page's components, wired to the handlers above."""
+        # Uploads nobody added are deleted after `upload_keep_seconds` (checked as often).
+        keep = self.settings.upload_keep_seconds
+        with gr.Blocks(title="newsqa", analytics_enabled=False, delete_cache=(keep, keep)) as demo:
+            with gr.Row(elem_classes="nqa-top"):
+                header = gr.HTML(elem_id="nqa-header")
+                lang = gr.Radio(
+                    choices=[(labels()[c]["language_name"], c) for c in ("ar", "en")],
+                    value="en",
+                    show_label=False,
+                    container=False,
+                    elem_id="nqa-lang",
+                    scale=0,
+                    min_width=200,
                 )
-                with gr.Row():
-                    question = gr.Textbox(elem_id="nqa-question", scale=8, lines=1, max_lines=6, autofocus=True)
-                    send = gr.Button(variant="primary", elem_id="nqa-send", scale=1, min_width=90)
-                new_chat = gr.Button(size="sm", elem_id="nqa-new")
-            with gr.Column(scale=1, min_width=260):
-                sample = gr.Examples(
-                    examples=[[q] for q in examples()["ar"] + examples()["en"]],
-                    inputs=[question],
-                    label=first["examples"],
-                    examples_per_page=20,
-                )
-                with gr.Accordion(open=False, elem_id="nqa-upload-box") as upload_box:
-                    upload_help = gr.HTML()
-                    files = gr.File(
-                        file_count="multiple",
-                        file_types=list(ALLOWED_SUFFIXES),
-                        type="filepath",
-                        elem_id="nqa-upload",
+            status = gr.HTML(elem_id="nqa-status")
+            with gr.Row():
+                with gr.Column(scale=3):
+                    chatbot = gr.Chatbot(
+                        elem_id="nqa-chat",
+                        height=600,
+                        layout="panel",
+                        latex_delimiters=[],
+                        buttons=[],
+                        sanitize_html=True,
                     )
-                    upload_btn = gr.Button(elem_id="nqa-upload-btn")
-                    upload_result = gr.HTML(elem_id="nqa-upload-result")
-        turns = gr.State([])  # plain {"role", "content"} text for the engine's follow-ups
-        answers = gr.State({})  # chat message index -> Answer.to_dict(), for feedback
-        timer = gr.Timer(1.0)
+                    with gr.Row():
+                        question = gr.Textbox(elem_id="nqa-question", scale=8, lines=1, max_lines=6, autofocus=True)
+                        send = gr.Button(variant="primary", elem_id="nqa-send", scale=1, min_width=90)
+                    new_chat = gr.Button(size="sm", elem_id="nqa-new")
+                with gr.Column(scale=1, min_width=260):
+                    sample = gr.Examples(
+                        examples=[[q] for q in examples()["ar"] + examples()["en"]],
+                        inputs=[question],
+                        label=labels()["en"]["examples"],
+                        examples_per_page=20,
+                    )
+                    with gr.Accordion(open=False, elem_id="nqa-upload-box") as upload_box:
+                        upload_help = gr.HTML()
+                        files = gr.File(
+                            file_count="multiple",
+                            file_types=list(ALLOWED_SUFFIXES),
+                            type="filepath",
+                            elem_id="nqa-upload",
+                        )
+                        upload_btn = gr.Button(elem_id="nqa-upload-btn")
+                        upload_result = gr.HTML(elem_id="nqa-upload-result")
+            turns = gr.State([])  # plain {"role", "content"} text for the engine's follow-ups
+            answers = gr.State({})  # chat message index -> Answer.to_dict(), for feedback
+            timer = gr.Timer(1.0)
 
-        gr.on(
-            [question.submit, send.click],
-            respond,
-            inputs=[question, chatbot, turns, answers, lang],
-            outputs=[chatbot, question, turns, answers],
-            concurrency_id="answer",
-        )
-        gr.on(
-            [new_chat.click, chatbot.clear],
-            lambda: ([], [], {}),
-            outputs=[chatbot, turns, answers],
-            concurrency_limit=None,
-        )
-        chatbot.like(vote, inputs=[answers, lang], concurrency_limit=None)
-        # Unprocessed: gr.File's preprocessing leaves an empty temp file per file in the upload
-        # folder (gradio 6.31), never deleted; the paths Gradio checked are all the handler needs.
-        upload_btn.click(
-            upload, inputs=[files, lang], outputs=[upload_result, files, status], concurrency_limit=1, preprocess=False
-        )
-        timer.tick(refresh, inputs=[lang], outputs=[status, timer], concurrency_limit=None)
-        labelled = [header, status, chatbot, question, send, new_chat, upload_box, upload_help, files, upload_btn, sample.dataset]
-        lang.input(relabel, inputs=[lang], outputs=labelled, concurrency_limit=None)
-        demo.load(on_load, outputs=[lang, *labelled], concurrency_limit=None)
-    demo.queue(default_concurrency_limit=settings.concurrency)
-    return demo
+            gr.on(
+                [question.submit, send.click],
+                self.respond,
+                inputs=[question, chatbot, turns, answers, lang],
+                outputs=[chatbot, question, turns, answers],
+                concurrency_id="answer",
+            )
+            gr.on(
+                [new_chat.click, chatbot.clear],
+                lambda: ([], [], {}),
+                outputs=[chatbot, turns, answers],
+                concurrency_limit=None,
+            )
+            chatbot.like(self.vote, inputs=[answers, lang], concurrency_limit=None)
+            # Unprocessed: gr.File's preprocessing leaves an empty temp file per file in the upload
+            # folder (gradio 6.31), never deleted; the paths Gradio checked are all the handler needs.
+            upload_btn.click(
+                self.upload,
+                inputs=[files, lang],
+                outputs=[upload_result, files, status],
+                concurrency_limit=1,
+                preprocess=False,
+            )
+            timer.tick(self.refresh, inputs=[lang], outputs=[status, timer], concurrency_limit=None)
+            labelled = [header, status, chatbot, question, send, new_chat,
+                        upload_box, upload_help, files, upload_btn, sample.dataset]
+            lang.input(self.relabel, inputs=[lang], outputs=labelled, concurrency_limit=None)
+            demo.load(self.on_load, outputs=[lang, *labelled], concurrency_limit=None)
+        demo.queue(default_concurrency_limit=self.settings.concurrency)
+        return demo

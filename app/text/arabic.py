@@ -1,4 +1,4 @@
-"""Arabic-aware text matching: normalisation, lexical tokens, language.
+"""Arabic-aware text: normalisation and lexical tokens for matching, language and direction.
 
 Normalised text is for matching only (BM25 tokens, fact checks); what is shown
 to people is always the original text.
@@ -12,10 +12,14 @@ import unicodedata
 from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import Stemmer
 
 _DATA = Path(__file__).parent / "data"
+
+Language = Literal["ar", "en"]
+Direction = Literal["rtl", "ltr"]
 
 # Harakat, Quranic marks, superscript alef: meaning-preserving marks that vary by typist.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
@@ -45,11 +49,30 @@ def normalize(text: str) -> str:
     return _strip_marks(text).translate(_LETTER_MAP)
 
 
-def detect_language(text: str) -> str:
-    """'ar' or 'en', by which script has more letters (ties go to Arabic)."""
+def detect_language(text: str) -> Language:
+    """'ar' or 'en', by which script has more letters (ties go to Arabic).
+
+    The one answer to "which language is this in", for the engine and every interface:
+    counting letters, "NATO: ما موقف الحلف؟" is Arabic, though it starts with Latin.
+    """
     arabic = len(_ARABIC_LETTER.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
     return "en" if latin > arabic else "ar"
+
+
+def text_direction(text: str) -> Direction:
+    """The direction of the first strong character (the HTML `dir=auto` rule), LTR if none.
+
+    For laying out one block or line as a browser would, never for choosing a
+    language (that is `detect_language`): a line that starts with "NATO" starts LTR.
+    """
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
 
 def is_arabic(word: str) -> bool:
