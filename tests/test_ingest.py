@@ -96,7 +96,8 @@ def test_html_and_markdown_readers(tmp_path):
     assert "فقرة ثانية" in article.body
 
     md = tmp_path / "b.md"
-    md.write_text("---\ntitle: مقال ماركداون\ndate: 2023-01-02\n---\n# عنوان\n\nنص **المقال** مع [رابط](http://x).\n", encoding="utf-8")
+    md.write_text("---\ntitle: مقال ماركداون\ndate: 2023-01-02\n---\n# عنوان\n\n"
+                  "نص **المقال** مع [رابط](http://x).\n", encoding="utf-8")
     article = load_article(md, LIMIT)
     assert (article.title, article.date) == ("مقال ماركداون", "2023-01-02")
     assert article.body == "نص المقال مع رابط."

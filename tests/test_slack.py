@@ -543,7 +543,7 @@ def test_repeated_clicks_are_one_vote_and_a_change_replaces_it(bot, bot_settings
     for n, action in enumerate(["feedback_up"] * 5 + ["feedback_down"]):
         hook = f"{uuid.uuid4().hex}-{n}"
         assert click(bot, fake, channel, answer_message, action, hook).status_code == 200
-        fake.wait_for("response_url", lambda c: c.args["hook"] == hook)  # handled before the next click
+        fake.wait_for("response_url", lambda c, hook=hook: c.args["hook"] == hook)  # handled before the next click
 
     mine = [v for v in read_feedback(bot_settings.feedback_file) if v["slack"]["message_ts"] == answer_message["ts"]]
     assert [v["rating"] for v in mine] == ["down"]

@@ -11,9 +11,10 @@ import shutil
 import socket
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -211,7 +212,7 @@ def test_handled_uploads_are_deleted_and_forgotten_ones_expire(site: Site) -> No
 
 def test_upload_rejections_name_files_never_server_folders(site: Site) -> None:
     sent = [
-        ("dup.txt", "A different article with the same file name as one in the archive folder.\n".encode()),
+        ("dup.txt", b"A different article with the same file name as one in the archive folder.\n"),
         ("empty.txt", b"  \n"),
         ("latin1.txt", "café déjà vu, an article in Latin-1".encode("latin-1")),
         ("photo.md", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"),

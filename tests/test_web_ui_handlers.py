@@ -221,7 +221,8 @@ def test_relabel_puts_every_label_in_the_chosen_language(ui: ChatUI, lang: str) 
     assert f'dir="{direction}"' in status and "nqa-ready" in status
     assert "5" in visible_text(status)  # the seed articles
     assert chatbot.label == text["chat_label"]
-    assert (question.label, question.placeholder, question.rtl) == (text["question_label"], text["question_placeholder"], lang == "ar")
+    expected = (text["question_label"], text["question_placeholder"], lang == "ar")
+    assert (question.label, question.placeholder, question.rtl) == expected
     assert (send.value, new_chat.value, upload_btn.value) == (text["send"], text["new_chat"], text["upload_button"])
     assert (box.label, files.label, dataset.label) == (text["upload_title"], text["upload_files"], text["examples"])
     assert shows_label(help_, text["upload_help"]) and str(ui.settings.max_upload_files) in visible_text(help_)

@@ -13,6 +13,7 @@ from app.answer.markers import MARKER, marker_numbers
 from app.answer.record import Citation
 from app.retrieve import Hit
 
+
 def resolve_citations(text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
     """Renumber the `[n]` markers of an LLM's answer (1-based indexes into `hits`) and build the citations."""
     order: dict[int, int] = {}  # original number -> new number

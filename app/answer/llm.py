@@ -7,7 +7,7 @@ checked by `citations.resolve_citations`, never trusted as is.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from llama_index.core import get_response_synthesizer
 from llama_index.core.prompts import PromptTemplate

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from app.config import PROMPTS_DIR
 
@@ -15,7 +15,7 @@ def is_refusal(text: str) -> bool:
     return NOT_FOUND_TOKEN.strip("[]") in text
 
 
-@lru_cache(maxsize=None)
+@cache
 def template(name: str) -> str:
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
 

@@ -34,10 +34,11 @@ import json
 import re
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import chromadb
 import numpy as np
@@ -117,7 +118,7 @@ class ChromaIndex:
             raise IndexUnavailable(f"cannot open the Chroma index at {location}: {exc}") from exc
 
     @classmethod
-    def open(cls, settings: Settings, space: str) -> "ChromaIndex":
+    def open(cls, settings: Settings, space: str) -> ChromaIndex:
         return cls(open_client(settings), space, where(settings))
 
     def _collection(self, kind: str) -> Any:

@@ -26,8 +26,8 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Callable, Iterable
 
 import bm25s
 import numpy as np
@@ -167,7 +167,7 @@ class TermCounts:
         shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
-    def load(cls, folder: Path) -> "TermCounts":
+    def load(cls, folder: Path) -> TermCounts:
         """The saved counts and model, memory-mapped (a replaced folder stays readable while mapped)."""
         try:
             state = json.loads((folder / "state.json").read_text(encoding="utf-8"))

@@ -18,8 +18,8 @@ import json
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 # Locks this process holds, by path, with how many holders: engines of one process share
 # one embedded Chroma (chromadb caches a client's system per path), so they share its lock.

@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from app.ingest.articles import Article, ArticleError
 from app.ingest.metadata import find_date

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding

@@ -10,9 +10,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterator, Sequence, TextIO
-
+from typing import Any, BinaryIO, TextIO
 
 from app.answer.record import Answer, QuestionError
 from app.config import SettingError

@@ -12,8 +12,9 @@ gets a one-line 4xx and leaves nothing on disk.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from pathlib import Path
-from typing import IO, Any, Awaitable, Callable, MutableMapping, Sequence
+from typing import IO, Any
 
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header

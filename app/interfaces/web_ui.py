@@ -13,9 +13,10 @@ import json
 import logging
 import re
 import uuid
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import gradio as gr
 
@@ -130,7 +131,7 @@ def fill(template: str, **values: str) -> str:
     return "".join(pieces)
 
 
-def _label(cls: str, template: str, direction: Direction | None = None, **values: str) -> str:
+def _label(cls: str, template: str, *, direction: Direction | None = None, **values: str) -> str:
     """One line in the direction of its own label (an English label inside an Arabic answer)."""
     direction = direction or text_direction(_SLOT.sub("", template))  # the words, not the slot names
     return f'<div class="{cls}" dir="{direction}">{fill(template, **values)}</div>'
@@ -188,8 +189,8 @@ def render_status(status: dict[str, Any], lang: Language) -> str:
             mode = fill(text["mode_llm"], model=_bdi(status.get("model") or "?"))
         else:
             mode = fill(text["mode_extractive"])
-        counts = {"articles": _bdi(str(status["articles"])), "passages": _bdi(str(status["passages"]))}
-        return _label("nqa-status nqa-ready", text["status_ready"], mode=mode, **counts)
+        return _label("nqa-status nqa-ready", text["status_ready"], mode=mode,
+                      articles=_bdi(str(status["articles"])), passages=_bdi(str(status["passages"])))
     if status.get("error"):
         return _label("nqa-status nqa-failed", text["status_failed"], error=_bdi(status["error"]))
     return _label("nqa-status nqa-building", text["status_building"], progress=_bdi(status["progress"]))
@@ -215,7 +216,7 @@ def render_upload(outcome: UploadOutcome, lang: Language) -> str:
                 _label(
                     "nqa-line",
                     "• {name}: {detail}",
-                    text_direction(text["upload_rejected"]),
+                    direction=text_direction(text["upload_rejected"]),
                     name=_bdi(name, "nqa-file"),
                     detail=_bdi(detail),
                 )
@@ -303,7 +304,12 @@ class ChatUI:
         )
         gr.Info(labels()[lang]["feedback_thanks"])
 
-    def upload(self, files: list[dict[str, Any]] | None, lang: Language, progress: gr.Progress = gr.Progress()) -> tuple:
+    def upload(
+        self,
+        files: list[dict[str, Any]] | None,
+        lang: Language,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (how Gradio hands a handler its progress bar)
+    ) -> tuple:
         """Files as Gradio stored them (`preprocess=False`: no temp copies), added and then deleted;
         the page shows the indexing's progress meanwhile."""
         if not files:
