@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from app.evaluation.configs import MODES, RETRIEVALS, ConfigError
-from app.evaluation.dataset import read_json
+from app.evaluation.files import read_json
 
 def load_thresholds(path: Path) -> dict[str, Any]:
     """Read and shape-check the gates file: {section: {group: {metric: {"min"|"max": x}}}}."""

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.evaluation.configs import MODES, RETRIEVALS, ConfigError, RunConfig, config_settings, parse_configs
-from app.evaluation.dataset import DatasetError, EvalQuestion, load_questions, read_json
+from app.evaluation.dataset import DatasetError, EvalQuestion, load_questions
+from app.evaluation.files import read_json
 from app.evaluation.gates import check_gates, load_thresholds
 from app.evaluation.report import compare_runs, console_report, write_html
 from app.evaluation.scoring import Judges, evaluate_questions, summarize_groups
