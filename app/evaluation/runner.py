@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.config import PROJECT_ROOT, Settings, get_settings
+from app.evaluation.baseline import load_baseline
 from app.evaluation.configs import MODES, RETRIEVALS, ConfigError, RunConfig, config_settings, parse_configs
 from app.evaluation.dataset import DatasetError, EvalQuestion, load_questions
-from app.evaluation.files import read_json
-from app.evaluation.gates import check_gates, load_thresholds
+from app.evaluation.gates import Thresholds, check_gates, load_thresholds
 from app.evaluation.report import compare_runs, console_report, write_html
 from app.evaluation.scoring import Judges, evaluate_questions, summarize_groups
 from app.evaluation.squad import run_squad
@@ -66,13 +66,6 @@ def _public_settings(settings: Settings) -> dict[str, Any]:
     return data
 
 
-def load_baseline(path: Path) -> dict[str, Any]:
-    data = read_json(path, ConfigError)
-    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):
-        raise ConfigError(f"--baseline {path}: not an eval.json written by this runner")
-    return data
-
-
 def _run_config(config: RunConfig, settings: Settings, questions: list[EvalQuestion], judges: Judges | None,
                 progress: Progress) -> dict[str, Any]:
     """One configuration's part of eval.json: the index it ran on, its summaries and records."""
@@ -107,7 +100,7 @@ def run(args: argparse.Namespace, settings: Settings, progress: Progress = _stde
     if args.limit is not None and args.limit < 1:
         raise ConfigError("--limit must be at least 1")
     configs = parse_configs(args.mode, args.retrieval, args.compare, settings)
-    thresholds = load_thresholds(args.thresholds) if args.thresholds else {}
+    thresholds = load_thresholds(args.thresholds) if args.thresholds else Thresholds()
     baseline = load_baseline(args.baseline) if args.baseline else None
     files = args.files or [DEFAULT_QUESTIONS]
     questions = load_questions(files)[: args.limit]
