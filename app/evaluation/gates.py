@@ -113,7 +113,8 @@ def _scopes(result: dict[str, Any], thresholds: Thresholds) -> Iterator[tuple[st
 def check_gates(result: dict[str, Any], thresholds: Thresholds) -> list[dict[str, Any]]:
     """Every gate that applies to this run, with its value and whether it held."""
     results = []
-    for scope, values, gates in _scopes(result, thresholds):
+    scopes = list(_scopes(result, thresholds))  # a missing group is reported before any unmeasured metric
+    for scope, values, gates in scopes:
         for metric, bound in gates.items():
             value = values[metric]
             if value is None:
