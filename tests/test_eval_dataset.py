@@ -65,6 +65,25 @@ def test_a_malformed_line_is_named_by_its_number(tmp_path, bad, expected):
     assert expected in message
 
 
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        (line(id="q2", answered=True, why="x"), "unknown field(s): answered, why"),
+        (line(id="q2", answerable="yes"), "'answerable' must be true or false"),
+        (line(id="q2", sources=["000", " "]), "'sources[1]' must be a non-empty string"),
+        (line(id="q2", facts=[[]]), "'facts[0]' must be a non-empty list"),
+        (line(id="q2", tags="number"), "'tags' must be a list"),
+        (line(id=7), "'id' must be a string"),
+        (line(id="q2", question=None, note=3), "'question' must be a string; 'note' must be a string"),
+    ],
+)
+def test_an_unknown_field_or_a_wrong_type_is_named(tmp_path, bad, expected):
+    path = write_lines(tmp_path, line(), bad)
+    message = error_of(path)
+    assert message.startswith(f"{path}:2: ") and expected in message
+    assert "\n" not in message  # one line, whatever pydantic found
+
+
 def test_duplicate_id_points_at_the_first_one(tmp_path):
     path = write_lines(tmp_path, line(), line(question="again"))
     assert f"first at {path}:1" in error_of(path)

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from app.config import PROJECT_ROOT, Settings
+from app.evaluation.report import ALL_METRICS
 from app.evaluation.runner import main
+from app.evaluation.scoring import summarize
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
 
@@ -134,6 +136,14 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
         (["--thresholds", "{T}"], {"extractive": {"overall": {"hit@1": 0.5}}}, 'expected {"min": x}'),
         (["--thresholds", "{T}"], {"extractive": {"tag:nothing": {"hit@1": {"min": 0.1}}}}, "no group 'tag:nothing'"),
         (["--baseline", "{T}"], [1, 2], "not an eval.json"),
+        # The files are checked before the engine starts: unknown names and wrong types are named.
+        (["--thresholds", "{T}"], {"squad": {"hybrid": {"f1": {"min": 0.1}}}}, "'squad.hybrid' has an unknown metric 'f1'"),
+        (["--thresholds", "{T}"], {"extractve": {}}, "unknown field(s): extractve"),
+        (["--thresholds", "{T}"], {"llm": {"overall": {"hit@1": {"mim": 0.1}}}}, "unknown field(s): llm.overall.hit@1.mim"),
+        (["--thresholds", "{T}"], {"extractive": {"overall": {"hit@1": {"min": "0.9"}}}},
+         "'extractive.overall.hit@1.min' must be a number"),
+        (["--baseline", "{T}"], {"runs": [], "run": []}, "unknown field(s): run"),
+        (["--baseline", "{T}"], {"runs": [{"label": 1, "summary": {}, "records": []}]}, "'runs[0].label' must be a string"),
     ],
 )
 def test_bad_configuration_exits_2(settings, tmp_path, capsys, args, content, message):
@@ -143,6 +153,19 @@ def test_bad_configuration_exits_2(settings, tmp_path, capsys, args, content, me
         argv += ["--limit", "1"]
     assert main(argv, settings) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_bad_thresholds_file_is_refused_before_the_engine_starts(tmp_path, capsys):
+    gates = write_json(tmp_path / "t.json", {"extractive": {"overall": {"speed": {"min": 1}}}})
+    unused = make_settings(index_dir=tmp_path / "index")
+    assert main(["--mode", "extractive", "--thresholds", str(gates), "--out", str(tmp_path / "out")], unused) == 2
+    assert f"{gates}: 'extractive.overall' has an unknown metric 'speed'" in capsys.readouterr().err
+    assert not (tmp_path / "index").exists() and not (tmp_path / "out").exists()
+
+
+def test_every_summary_metric_can_be_gated():
+    """The thresholds file is checked against the report's metric names: they must be the summary's."""
+    assert set(summarize([])) == {key for key, _ in ALL_METRICS}
 
 
 def test_bad_question_file_exits_2_from_the_command_line(tmp_path):

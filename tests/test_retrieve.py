@@ -2,7 +2,7 @@
 
 import pytest
 
-from app.evaluation.runner import NearCopies
+from app.evaluation.squad import NearCopies
 from app.index.records import StoredPassage
 from app.retrieve import relative_score_fusion
 

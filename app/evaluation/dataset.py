@@ -9,90 +9,85 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Self
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, StrictBool, StringConstraints, ValidationError
+from pydantic import field_validator, model_validator
+
+from app.evaluation.files import describe, read_json
 
 LANGS = ("ar", "en")
-_REQUIRED = {"id", "question", "lang", "answerable", "sources", "facts"}
-_OPTIONAL = {"note", "follows", "tags"}
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Id = Annotated[str, StringConstraints(pattern=r"\S")]  # kept as written: `follows` must repeat it exactly
+Forms = Annotated[tuple[Text, ...], Field(min_length=1)]  # one fact, spelled every acceptable way
 
 
 class DatasetError(ValueError):
     """A question file that cannot be used as it is (message names file and line)."""
 
 
-@dataclass(frozen=True)
-class EvalQuestion:
-    """One scripted question and what a correct answer must contain."""
+class EvalQuestion(BaseModel):
+    """One line of a question file: a scripted question and what a correct answer must contain."""
 
-    id: str
-    question: str
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Id
+    question: Text
     lang: str
-    answerable: bool
-    sources: tuple[str, ...]
+    answerable: StrictBool
+    sources: tuple[Text, ...]
     # Each fact is a tuple of acceptable forms; an answer needs one form of every fact.
-    facts: tuple[tuple[str, ...], ...]
-    follows: str | None = None  # id of the question this one continues
-    tags: tuple[str, ...] = ()
+    facts: tuple[Forms, ...]
+    follows: Id | None = None  # id of the question this one continues
+    tags: tuple[Text, ...] = ()
     note: str | None = None
-    file: str = ""
-    line: int = 0
+    _file: str = PrivateAttr("")
+    _line: int = PrivateAttr(0)
+
+    @field_validator("lang")
+    @classmethod
+    def _known_lang(cls, lang: str) -> str:
+        if lang not in LANGS:
+            raise ValueError(f"must be one of {', '.join(LANGS)}, not {lang!r}")
+        return lang
+
+    @model_validator(mode="after")
+    def _facts_fit_answerable(self) -> Self:
+        if self.answerable and not (self.sources and self.facts):
+            raise ValueError("an answerable question needs 'sources' and 'facts'")
+        if not self.answerable and self.facts:
+            raise ValueError("an unanswerable question cannot list 'facts'")
+        return self
+
+    def written_at(self, file: str, line: int) -> Self:
+        """Remember where the question was written, for messages about it."""
+        self._file, self._line = file, line
+        return self
+
+    @property
+    def file(self) -> str:
+        return self._file
+
+    @property
+    def line(self) -> int:
+        return self._line
 
 
-def _string_list(value: Any, what: str) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise ValueError(f"'{what}' must be a list of non-empty strings")
-    return tuple(v.strip() for v in value)
-
-
-def _parse_question(item: Any, seen: dict[str, EvalQuestion]) -> dict[str, Any]:
-    """Validate one decoded line; raises ValueError with a message about the field."""
-    if not isinstance(item, dict):
-        raise ValueError("each line must be a JSON object")
-    missing = sorted(_REQUIRED - item.keys())
-    if missing:
-        raise ValueError(f"missing field(s): {', '.join(missing)}")
-    unknown = sorted(item.keys() - _REQUIRED - _OPTIONAL)
-    if unknown:
-        raise ValueError(f"unknown field(s): {', '.join(unknown)}")
-    qid = item["id"]
-    if not isinstance(qid, str) or not qid.strip():
-        raise ValueError("'id' must be a non-empty string")
-    if qid in seen:
-        where = seen[qid]
-        raise ValueError(f"duplicate id {qid!r} (first at {where.file}:{where.line})")
-    if not isinstance(item["question"], str) or not item["question"].strip():
-        raise ValueError("'question' must be a non-empty string")
-    if item["lang"] not in LANGS:
-        raise ValueError(f"'lang' must be one of {', '.join(LANGS)}, not {item['lang']!r}")
-    if not isinstance(item["answerable"], bool):
-        raise ValueError("'answerable' must be true or false")
-    sources = _string_list(item["sources"], "sources")
-    if not isinstance(item["facts"], list):
-        raise ValueError("'facts' must be a list of lists of alternative forms")
-    facts = tuple(_string_list(fact, f"facts[{i}]") for i, fact in enumerate(item["facts"]))
-    if any(not fact for fact in facts):
-        raise ValueError("every fact needs at least one form")
-    if item["answerable"] and not (sources and facts):
-        raise ValueError("an answerable question needs 'sources' and 'facts'")
-    if not item["answerable"] and facts:
-        raise ValueError("an unanswerable question cannot list 'facts'")
-    follows = item.get("follows")
-    if follows is not None and follows not in seen:
-        raise ValueError(f"'follows' must name an earlier question's id, not {follows!r}")
-    note = item.get("note")
-    if note is not None and not isinstance(note, str):
-        raise ValueError("'note' must be a string")
-    return {
-        "id": qid,
-        "question": item["question"].strip(),
-        "lang": item["lang"],
-        "answerable": item["answerable"],
-        "sources": sources,
-        "facts": facts,
-        "follows": follows,
-        "tags": _string_list(item.get("tags", []), "tags"),
-        "note": note,
-    }
+def _parse_line(text: str, where: str, seen: dict[str, EvalQuestion]) -> EvalQuestion:
+    """One non-blank line as a question, checked against the questions before it."""
+    try:
+        question = EvalQuestion.model_validate(json.loads(text))
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
+    except ValidationError as exc:
+        raise DatasetError(f"{where}: {describe(exc, 'each line')}") from exc
+    if question.id in seen:
+        first = seen[question.id]
+        raise DatasetError(f"{where}: duplicate id {question.id!r} (first at {first.file}:{first.line})")
+    if question.follows is not None and question.follows not in seen:
+        raise DatasetError(f"{where}: 'follows' must name an earlier question's id, not {question.follows!r}")
+    return question
 
 
 def load_questions(paths: list[Path]) -> list[EvalQuestion]:
@@ -104,15 +99,9 @@ def load_questions(paths: list[Path]) -> list[EvalQuestion]:
         except (OSError, UnicodeDecodeError) as exc:
             raise DatasetError(f"{path}: cannot read ({exc})") from exc
         for lineno, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                fields = _parse_question(json.loads(line), seen)
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
-            except ValueError as exc:
-                raise DatasetError(f"{path}:{lineno}: {exc}") from exc
-            seen[fields["id"]] = EvalQuestion(**fields, file=str(path), line=lineno)
+            if line.strip():
+                question = _parse_line(line, f"{path}:{lineno}", seen)
+                seen[question.id] = question.written_at(str(path), lineno)
     if not seen:
         raise DatasetError(f"{', '.join(map(str, paths))}: no questions")
     return list(seen.values())
@@ -132,16 +121,6 @@ class SquadSet:
 
     paragraphs: list[str] = field(default_factory=list)
     questions: list[SquadQuestion] = field(default_factory=list)
-
-
-def read_json(path: Path, error: type[Exception]) -> Any:
-    """A JSON file's content; an unreadable or invalid file raises `error` naming the file and line."""
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{path}: cannot read ({exc})") from exc
-    except json.JSONDecodeError as exc:
-        raise error(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from exc
 
 
 def load_squad(path: Path) -> SquadSet:

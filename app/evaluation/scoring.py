@@ -1,0 +1,197 @@
+"""The seed question set: ask the engine, score each answer, summarize the scores per group.
+
+Every per-question record keeps what came back and which checks it passed, so a
+summary figure can always be traced to the questions behind it.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from app.answer.markers import cited_numbers
+from app.config import Settings
+from app.evaluation import metrics as m
+from app.evaluation.configs import RunConfig
+from app.evaluation.dataset import EvalQuestion
+
+if TYPE_CHECKING:
+    from app.answer.question import Turn
+    from app.answer.record import Answer
+    from app.engine import Engine, Progress
+
+RETRIEVE_K = 10  # passages ranked per question: enough for nDCG@10
+
+
+def stem(source: str) -> str:
+    """The article a passage came from, as the question files name it (file stem)."""
+    return Path(source).stem
+
+
+def score_answer(question: EvalQuestion, answer: Answer, ranked: list[str]) -> dict[str, Any]:
+    """One per-question record: what came back and which checks it passed."""
+    text = answer.answer
+    by_number = {c.n: c for c in answer.citations}
+    cited = [by_number[n] for n in cited_numbers(text) if n in by_number]
+    # The date on a cited source card is shown with the answer, so a date question may be answered by it.
+    shown = "\n".join([text] + [c.date for c in cited if c.date])
+    answerable = question.answerable
+    facts = [
+        {"forms": list(fact), "in_answer": m.fact_in(shown, fact),
+         "in_citation": any(m.fact_in(c.text, fact) for c in cited)}
+        for fact in question.facts
+    ]
+    refused = not answer.found
+    correct = (not refused and all(f["in_answer"] for f in facts)) if answerable else refused
+    record: dict[str, Any] = {
+        "ranked_sources": ranked,
+        "answer": answer.to_dict(id=question.id),
+        "refused": refused,
+        "correct": correct,
+        "facts": facts,
+        "fact_share": sum(f["in_answer"] for f in facts) / len(facts) if facts else None,
+        "cited": [c.n for c in cited],
+        "citation_precision": m.citation_precision([(stem(c.source), c.text) for c in cited],
+                                                   question.sources, question.facts) if answerable else None,
+        "citation_recall": m.citation_recall([c.text for c in cited], question.facts) if answerable else None,
+        "faithfulness": m.faithfulness(text, {c.n: c.text for c in answer.citations}) if not refused else None,
+        "lang_match": m.language_matches(text, question.lang) if answer.mode == "llm" else None,
+    }
+    if answerable:
+        record.update({
+            "hit@1": m.hit_at_k(ranked, question.sources, 1),
+            "hit@5": m.hit_at_k(ranked, question.sources, 5),
+            "mrr": m.reciprocal_rank(ranked, question.sources),
+            "ndcg@10": m.ndcg_at_k(ranked, question.sources, 10),
+        })
+    return record
+
+
+class Judges:
+    """llama-index's LLM judges, for `--judge` (an extra opinion, never the gate's basis)."""
+
+    def __init__(self, settings: Settings) -> None:
+        from llama_index.core.evaluation import CorrectnessEvaluator, FaithfulnessEvaluator
+
+        from app.answer.llm import LLMAnswerer
+
+        llm = LLMAnswerer(settings).llm
+        self.faithfulness = FaithfulnessEvaluator(llm=llm)
+        self.correctness = CorrectnessEvaluator(llm=llm)
+
+    def score(self, question: EvalQuestion, answer: Answer) -> dict[str, Any]:
+        contexts = [c.text for c in answer.citations] or [""]
+        # The judge's reference answer is built from the expected facts.
+        reference = "The answer must state: " + "; ".join(" or ".join(fact) for fact in question.facts)
+        try:
+            faithful = self.faithfulness.evaluate(query=question.question, response=answer.answer, contexts=contexts)
+            correct = self.correctness.evaluate(query=question.question, response=answer.answer, reference=reference)
+        except Exception as exc:  # a judge failure is recorded, not fatal: it is an optional opinion
+            return {"error": f"{type(exc).__name__}: {exc}"}
+        return {"faithful": bool(faithful.passing), "correctness": correct.score,
+                "reason": (correct.feedback or "")[:500]}
+
+
+class Conversation:
+    """Follow-ups are asked as a chat would ask them: after the question they follow and its answer."""
+
+    def __init__(self, questions: list[EvalQuestion]) -> None:
+        self._by_id = {q.id: q for q in questions}
+        self._histories: dict[str, list[Turn]] = {}
+        self._replies: dict[str, str] = {}
+
+    def start(self, question: EvalQuestion) -> tuple[list[Turn], str]:
+        """The history to answer `question` with, and the query to retrieve for it."""
+        history: list[Turn] = []
+        query = question.question
+        if question.follows:
+            parent = self._by_id[question.follows]
+            history = self._histories[parent.id] + [
+                {"role": "user", "content": parent.question},
+                {"role": "assistant", "content": self._replies.get(parent.id, "")},
+            ]
+            # Retrieval is scored as the chat retrieves a follow-up: with the question before it.
+            query = f"{parent.question}\n{question.question}"
+        self._histories[question.id] = history
+        return history, query
+
+    def reply(self, question: EvalQuestion, answer: str) -> None:
+        self._replies[question.id] = answer
+
+
+def _ask(engine: Engine, config: RunConfig, question: EvalQuestion, conversation: Conversation,
+         judges: Judges | None) -> dict[str, Any]:
+    """Retrieve, answer and score one question (the record fields that depend on the engine)."""
+    history, query = conversation.start(question)
+    ranked = [stem(p.source) for p in engine.retrieve(query, mode=config.retrieval, top_k=RETRIEVE_K)]
+    started = time.perf_counter()
+    answer = engine.answer(question.question, history)
+    conversation.reply(question, answer.answer)
+    latency = (time.perf_counter() - started) * 1000
+    record = {**score_answer(question, answer, ranked), "history": history, "latency_ms": round(latency, 1)}
+    if judges and not record["refused"]:
+        record["judge"] = judges.score(question, answer)
+    return record
+
+
+def evaluate_questions(engine: Engine, config: RunConfig, questions: list[EvalQuestion],
+                       judges: Judges | None, progress: Progress) -> list[dict[str, Any]]:
+    """Ask every question (follow-ups with their conversation so far) and score the answers."""
+    conversation = Conversation(questions)
+    records: list[dict[str, Any]] = []
+    for i, question in enumerate(questions, start=1):
+        base = {"id": question.id, "question": question.question, "lang": question.lang,
+                "tags": list(question.tags), "answerable": question.answerable,
+                "sources": list(question.sources), "follows": question.follows, "config": config.label}
+        try:
+            records.append({**base, **_ask(engine, config, question, conversation, judges)})
+        except Exception as exc:  # recorded and reported as a broken evaluation (exit 2)
+            records.append({**base, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
+        if i % 10 == 0 or i == len(questions):
+            progress(f"[{config.label}] {i}/{len(questions)} questions")
+    return records
+
+
+def _share(records: list[dict[str, Any]], key: str) -> float | None:
+    return m.mean(float(r[key]) for r in records if r.get(key) is not None)
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The metrics of a group of per-question records (None where nothing was measurable)."""
+    done = [r for r in records if "error" not in r]
+    answerable = [r for r in done if r["answerable"]]
+    unanswerable = [r for r in done if not r["answerable"]]
+    latencies = [r["latency_ms"] for r in done]
+    judged = [r["judge"] for r in done if "judge" in r and "error" not in r["judge"]]
+    return {
+        "questions": len(records),
+        "errors": len(records) - len(done),
+        "hit@1": _share(answerable, "hit@1"),
+        "hit@5": _share(answerable, "hit@5"),
+        "mrr": _share(answerable, "mrr"),
+        "ndcg@10": _share(answerable, "ndcg@10"),
+        "fact_accuracy": _share(answerable, "correct"),
+        "fact_recall": _share(answerable, "fact_share"),
+        "refusal_accuracy": _share(unanswerable, "correct"),
+        "false_refusal_rate": _share(answerable, "refused"),
+        "citation_precision": _share(answerable, "citation_precision"),
+        "citation_recall": _share(answerable, "citation_recall"),
+        "faithfulness": _share(done, "faithfulness"),
+        "lang_match": _share(done, "lang_match"),
+        "latency_p50_ms": m.percentile(latencies, 50),
+        "latency_p95_ms": m.percentile(latencies, 95),
+        "judge_faithfulness": m.mean(float(j["faithful"]) for j in judged),
+        "judge_correctness": m.mean(j["correctness"] for j in judged),
+    }
+
+
+def summarize_groups(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Overall, per language and per question type ("tag:…")."""
+    groups = {"overall": summarize(records)}
+    for lang in ("ar", "en"):
+        groups[lang] = summarize([r for r in records if r["lang"] == lang])
+    for tag in sorted({t for r in records for t in r["tags"]}):
+        groups[f"tag:{tag}"] = summarize([r for r in records if tag in r["tags"]])
+    return groups
