@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from app.config import Settings
+from app.retrieve import RetrievalMode
 
 MODES = ("extractive", "llm")
-RETRIEVALS = ("dense", "bm25", "hybrid")
+RETRIEVALS: tuple[RetrievalMode, ...] = ("dense", "bm25", "hybrid")
 
 
 class ConfigError(ValueError):
@@ -23,7 +24,7 @@ class ConfigError(ValueError):
 @dataclass(frozen=True)
 class RunConfig:
     mode: str
-    retrieval: str
+    retrieval: RetrievalMode
 
     @property
     def label(self) -> str:
@@ -41,8 +42,8 @@ def parse_configs(mode: str | None, retrieval: str | None, compare: Sequence[str
         if not parts or any(p not in MODES + RETRIEVALS for p in parts):
             raise ConfigError(f"--compare {spec!r}: expected MODE/RETRIEVAL with MODE in {MODES} "
                               f"and RETRIEVAL in {RETRIEVALS}")
-        config = RunConfig(next((p for p in parts if p in MODES), mode),
-                           next((p for p in parts if p in RETRIEVALS), retrieval))
+        chosen = next((p for p in parts if p in RETRIEVALS), retrieval)  # argparse or the check above vetted it
+        config = RunConfig(next((p for p in parts if p in MODES), mode), cast(RetrievalMode, chosen))
         if config not in configs:
             configs.append(config)
     if any(c.mode == "llm" for c in configs) and not settings.llm_enabled:

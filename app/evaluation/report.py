@@ -271,7 +271,8 @@ def _comparison(comparison: dict[str, Any]) -> str:
 
 CSS = """
 body{font-family:"Noto Naskh Arabic","Noto Sans Arabic","DejaVu Sans",Arial,sans-serif;margin:24px;color:#212529;line-height:1.5}
-table{border-collapse:collapse;margin:8px 0 20px}td,th{border:1px solid #dee2e6;padding:4px 8px;vertical-align:top;text-align:start}
+table{border-collapse:collapse;margin:8px 0 20px}
+td,th{border:1px solid #dee2e6;padding:4px 8px;vertical-align:top;text-align:start}
 td[dir=auto]{unicode-bidi:plaintext;max-width:36em}.fail td{font-size:14px}.fail td:nth-child(4){min-width:22em}
 .chart{margin:8px 16px 8px 0;font-size:11px}.ct{font-weight:bold;font-size:13px}.tick{fill:#495057}.grid{stroke:#e9ecef}
 .na{fill:#adb5bd}.ok{color:#2b8a3e}.miss,.worse,.fail-gate{color:#c92a2a}.better,.pass-gate{color:#2b8a3e}

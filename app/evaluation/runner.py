@@ -13,7 +13,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace, settings: Settings, progress: Progress = _stde
     judges = Judges(settings) if args.judge else None
     started = time.perf_counter()
     result: dict[str, Any] = {
-        "version": 1, "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "version": 1, "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": [str(f) for f in files], "limit": args.limit, "settings": _public_settings(settings),
         "runs": [_run_config(config, settings, questions, judges, progress) for config in configs],
     }

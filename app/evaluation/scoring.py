@@ -51,7 +51,7 @@ def score_answer(question: EvalQuestion, answer: Answer, ranked: list[str]) -> d
         "refused": refused,
         "correct": correct,
         "facts": facts,
-        "fact_share": sum(f["in_answer"] for f in facts) / len(facts) if facts else None,
+        "fact_share": sum(bool(f["in_answer"]) for f in facts) / len(facts) if facts else None,
         "cited": [c.n for c in cited],
         "citation_precision": m.citation_precision([(stem(c.source), c.text) for c in cited],
                                                    question.sources, question.facts) if answerable else None,
@@ -109,8 +109,8 @@ class Conversation:
         if question.follows:
             parent = self._by_id[question.follows]
             history = self._histories[parent.id] + [
-                {"role": "user", "content": parent.question},
-                {"role": "assistant", "content": self._replies.get(parent.id, "")},
+                Turn(role="user", content=parent.question),
+                Turn(role="assistant", content=self._replies.get(parent.id, "")),
             ]
             # Retrieval is scored as the chat retrieves a follow-up: with the question before it.
             query = f"{parent.question}\n{question.question}"
