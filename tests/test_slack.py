@@ -16,7 +16,7 @@ import threading
 import time
 import unicodedata
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -25,6 +25,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 import yaml
+from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from app.answer.record import Answer, Citation
@@ -118,9 +119,20 @@ def bot_settings(engine: Engine, fake: FakeSlack, tmp_path_factory: pytest.TempP
 
 
 @pytest.fixture(scope="module")
-def bot(bot_settings, recorder: RecordingEngine) -> Iterator[str]:
-    with ThreadServer(slack.asgi_app(slack.build_app(bot_settings, recorder))) as server:
+def bot_app(bot_settings, recorder: RecordingEngine) -> App:
+    return slack.build_app(bot_settings, recorder)
+
+
+@pytest.fixture(scope="module")
+def bot(bot_app: App) -> Iterator[str]:
+    with ThreadServer(slack.asgi_app(bot_app)) as server:
         yield events_url(server)
+
+
+@pytest.fixture
+def idle(bot_app: App) -> Callable[[], None]:
+    """Wait until the bot has done everything it acknowledged: what it will ever send, it has sent."""
+    return lambda: None if slack.drain(bot_app, timeout=120) else pytest.fail("the bot is still busy after 120 s")
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -259,7 +271,7 @@ def test_mention_gets_threaded_placeholder_then_the_cited_answer(bot, fake, engi
     LATENCIES.append(("channel mention", placeholder.at - sent, update.at - sent))
 
 
-def test_direct_message_is_answered_in_its_thread_once(bot, fake, engine):
+def test_direct_message_is_answered_in_its_thread_once(bot, fake, engine, idle):
     channel = new_channel("D")
     question = "What did the NATO secretary general call for?"
     message = fake.user_says(channel, question)
@@ -272,7 +284,7 @@ def test_direct_message_is_answered_in_its_thread_once(bot, fake, engine):
     assert placeholder.args["thread_ts"] == message["ts"]
     assert placeholder.args["text"] == words_for(question)["placeholder"]
     assert update.args["text"] == engine.answer(question).answer
-    time.sleep(0.5)  # room for a second (wrong) answer to show up
+    idle()
     assert len(fake.calls_to("chat.postMessage", in_channel(channel))) == 1
     LATENCIES.append(("direct message", placeholder.at - sent, update.at - sent))
 
@@ -300,7 +312,7 @@ def test_follow_up_in_a_thread_uses_the_thread_as_history(bot, fake, engine, rec
     LATENCIES.append(("follow-up in a thread", placeholder.at - sent, update.at - sent))
 
 
-def test_messages_from_bots_and_edits_are_ignored(bot, fake, recorder):
+def test_messages_from_bots_and_edits_are_ignored(bot, fake, recorder, idle):
     channel = new_channel("D")
     ignored = [
         {"type": "message", "subtype": "bot_message", "bot_id": "B0OTHERBOT", "text": "from another bot"},
@@ -324,7 +336,7 @@ def test_messages_from_bots_and_edits_are_ignored(bot, fake, recorder):
     person = fake.user_says(channel, QUESTION)
     send_event(bot, direct(person, channel))
     answered(fake, channel)
-    time.sleep(0.3)
+    idle()
     assert len(fake.calls_to("chat.postMessage", in_channel(channel))) == 1
     asked = [question for question, _ in recorder.calls]
     assert not {"from another bot", "from this bot itself", "an edit", "hi"} & set(asked)
@@ -334,7 +346,7 @@ def test_messages_from_bots_and_edits_are_ignored(bot, fake, recorder):
     "case",
     ["wrong secret", "tampered body", "replayed old timestamp", "no signature"],
 )
-def test_unsigned_or_replayed_requests_get_401(bot, fake, recorder, case):
+def test_unsigned_or_replayed_requests_get_401(bot, fake, recorder, case, idle):
     channel = new_channel()
     message = fake.user_says(channel, f"{MENTION} {QUESTION}")
     body = event_body(mention(message, channel))
@@ -347,13 +359,13 @@ def test_unsigned_or_replayed_requests_get_401(bot, fake, recorder, case):
     before = len(recorder.calls)
     response = httpx.post(bot, content=body.encode(), headers={"Content-Type": "application/json", **headers})
     assert response.status_code == 401
-    time.sleep(0.3)
+    idle()
     assert fake.calls_to("chat.postMessage", in_channel(channel)) == []
     assert len(recorder.calls) == before
 
 
 @pytest.mark.parametrize("case", ["timestamp not a number", "JSON that does not parse", "JSON not an object"])
-def test_malformed_requests_get_400(bot, fake, case):
+def test_malformed_requests_get_400(bot, fake, case, idle):
     channel = new_channel()
     body = {
         "timestamp not a number": event_body(mention(fake.user_says(channel, f"{MENTION} {QUESTION}"), channel)),
@@ -366,7 +378,7 @@ def test_malformed_requests_get_400(bot, fake, case):
     response = httpx.post(bot, content=body.encode(), headers={"Content-Type": "application/json", **headers})
     assert response.status_code == 400
     assert response.json()["detail"]
-    time.sleep(0.3)
+    idle()
     assert fake.calls_to("chat.postMessage", in_channel(channel)) == []
 
 
@@ -406,7 +418,7 @@ def test_markup_in_an_llm_answer_is_escaped_in_the_message_text(bot_settings, fa
     assert escaped in texts_of(update.args["blocks"])
 
 
-def test_retried_event_is_answered_once(bot, fake, recorder):
+def test_retried_event_is_answered_once(bot, fake, recorder, idle):
     channel = new_channel()
     message = fake.user_says(channel, f"{MENTION} {QUESTION} (retry)")
     event_id = "Ev0RETRY" + uuid.uuid4().hex[:6].upper()
@@ -417,7 +429,7 @@ def test_retried_event_is_answered_once(bot, fake, recorder):
     assert send_event(bot, event, event_id, **retry)[0].status_code == 200
     answered(fake, channel)
     assert send_event(bot, event, event_id, **{**retry, "X-Slack-Retry-Num": "2"})[0].status_code == 200
-    time.sleep(0.5)
+    idle()
     assert len(fake.calls_to("chat.postMessage", in_channel(channel))) == 1
     assert len(fake.calls_to("chat.update", in_channel(channel))) == 1
     assert [q for q, _ in recorder.calls].count(f"{QUESTION} (retry)") == 1

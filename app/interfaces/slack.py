@@ -1,9 +1,10 @@
 """Slack bot: mention it in a channel or write to it in a DM, get the cited answer in the thread.
 
 Slack wants every event acknowledged within 3 seconds and retries the ones that
-are not, so the bot acknowledges at once (Bolt with `process_before_response=False`),
-posts a placeholder in the thread from the listener, and leaves the slow part
-(thread history, the engine, `chat.update`) to its own worker pool, whose size
+are not, so each listener is split the way Bolt's lazy listeners are meant for:
+the `ack` part runs before Slack gets its answer and does only what is quick (post
+the placeholder, or reply to `/ask` with it); the slow part (thread history, the
+engine, `chat.update`) is a lazy listener on Bolt's executor, whose size
 (`NEWSQA_CONCURRENCY`) also caps how many questions the engine runs at a time.
 
     python -m app slack            # Socket Mode if SLACK_APP_TOKEN is set, else HTTP on SLACK_PORT
@@ -18,7 +19,7 @@ import secrets
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -89,10 +90,51 @@ class _Recent:
         with self._lock:
             return self._items.get(key)
 
+    def pop(self, key: Hashable) -> Any:
+        """The value of `key`, forgotten: one caller gets it."""
+        with self._lock:
+            return self._items.pop(key, None)
+
     def _store(self, key: Hashable, value: Any) -> None:
         self._items[key] = value
         while len(self._items) > self._size:
             self._items.popitem(last=False)
+
+
+class QuestionPool(ThreadPoolExecutor):
+    """Bolt's executor for the lazy listeners, which knows what it still has to do.
+
+    `drain` waits for every answer and vote handed to it so far: a shutdown lets the
+    questions in flight finish, and a test knows when the bot is done instead of sleeping.
+    """
+
+    def __init__(self, workers: int) -> None:
+        super().__init__(workers, thread_name_prefix="newsqa-slack")
+        self._pending: set[Future] = set()
+        self._pending_lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        future = super().submit(fn, *args, **kwargs)
+        with self._pending_lock:
+            self._pending.add(future)
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future) -> None:
+        with self._pending_lock:
+            self._pending.discard(future)
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait for the work submitted so far; False if some is still running after `timeout` seconds."""
+        with self._pending_lock:
+            pending = list(self._pending)
+        return not wait(pending, timeout).not_done
+
+
+def drain(app: App, timeout: float | None = 60) -> bool:
+    """Wait until `app`'s bot has answered everything it acknowledged (see `QuestionPool`)."""
+    executor = app.listener_runner.listener_executor
+    return executor.drain(timeout) if isinstance(executor, QuestionPool) else True
 
 
 def _ts_key(ts: str) -> tuple[int, int]:
@@ -109,15 +151,16 @@ class SlackBot:
         self.engine = engine
         self.seen = _Recent(SEEN_IDS)
         self.answers = _Recent(ANSWERS_KEPT)
-        self.workers = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="newsqa-slack")
+        self.placeholders = _Recent(SEEN_IDS)  # (channel, message ts) -> the placeholder's ts
 
     def register(self, app: App) -> None:
+        """Each listener as (ack: quick, before Slack's answer) + (lazy: on Bolt's executor)."""
         app.middleware(self.drop_repeated_events)
-        app.event("app_mention")(self.on_mention)
-        app.event("message")(self.on_message)
-        app.action(FEEDBACK_UP)(self.on_feedback)
-        app.action(FEEDBACK_DOWN)(self.on_feedback)
-        app.command("/ask")(self.on_ask)
+        app.event("app_mention")(ack=self.on_mention, lazy=[self.answer_message])
+        app.event("message")(ack=self.on_message, lazy=[self.answer_message])
+        app.action(FEEDBACK_UP)(ack=_ack, lazy=[self.on_feedback])
+        app.action(FEEDBACK_DOWN)(ack=_ack, lazy=[self.on_feedback])
+        app.command("/ask")(ack=self.on_ask, lazy=[self.answer_ask])
 
     # -- events ---------------------------------------------------------
 
@@ -141,28 +184,36 @@ class SlackBot:
             self._take_question(event, context, client)
 
     def _take_question(self, event: dict[str, Any], context: Any, client: WebClient) -> None:
-        """Post the placeholder now; the answer follows from a worker."""
+        """Post the placeholder now; `answer_message` replaces it with the answer."""
         if event.get("bot_id") or event.get("subtype") not in _QUESTION_SUBTYPES:
             return  # other bots (Bolt already drops our own messages), edits, joins...
         channel, ts = event["channel"], event["ts"]
         # The same message can arrive twice (as app_mention and as message.im): answer it once.
         if not self.seen.claim(("message", channel, ts)):
             return
-        question = from_slack(event.get("text", ""), context.bot_user_id)
-        words = words_for(question)
-        thread_ts = event.get("thread_ts") or ts
+        words = words_for(from_slack(event.get("text", ""), context.bot_user_id))
         try:
-            placeholder = client.chat_postMessage(channel=channel, thread_ts=thread_ts, text=words["placeholder"])
+            placeholder = client.chat_postMessage(channel=channel, thread_ts=event.get("thread_ts") or ts,
+                                                  text=words["placeholder"])
         except Exception:
             log.exception("could not post the placeholder in %s (message %s)", channel, ts)
             return
-        send = partial(client.chat_update, channel=channel, ts=placeholder["ts"])
+        self.placeholders.put((channel, ts), placeholder["ts"])
+
+    def answer_message(self, event: dict[str, Any], context: Any, client: WebClient) -> None:
+        """The lazy half of a mention or DM: the answer in place of the placeholder (once per message)."""
+        placeholder = self.placeholders.pop((event.get("channel"), event.get("ts")))
+        if placeholder is None:
+            return  # not a question, a repeat, or its placeholder could not be posted
+        question = from_slack(event.get("text", ""), context.bot_user_id)
+        words = words_for(question)
 
         def reply() -> tuple[str, list[Block] | None]:
             history = self._history(client, event, context) if event.get("thread_ts") else []
             return self._reply(question, history, words)
 
-        self.workers.submit(self._deliver, send, reply, words, f"message {ts} in {channel}")
+        send = partial(client.chat_update, channel=event["channel"], ts=placeholder)
+        self._deliver(send, reply, words, f"message {event['ts']} in {event['channel']}")
 
     def _history(self, client: WebClient, event: Mapping[str, Any], context: Any) -> list[Turn]:
         """The thread before this message: people are "user", this bot's answers "assistant".
@@ -222,20 +273,19 @@ class SlackBot:
 
     # -- /ask and the buttons -------------------------------------------
 
-    def on_ask(self, ack: Callable[..., Any], command: dict[str, Any], respond: Callable[..., Any]) -> None:
-        """`/ask question`: an ephemeral placeholder now, the ephemeral answer through `response_url`."""
+    def on_ask(self, ack: Callable[..., Any], command: dict[str, Any]) -> None:
+        """`/ask question`: an ephemeral placeholder as the command's own reply; `answer_ask` follows."""
+        ack(text=words_for(command.get("text", "").strip())["placeholder"], response_type="ephemeral")
+
+    def answer_ask(self, command: dict[str, Any], respond: Callable[..., Any]) -> None:
+        """The lazy half of `/ask`: the ephemeral answer through `response_url`."""
         question = command.get("text", "").strip()
         words = words_for(question)
-        ack(text=words["placeholder"], response_type="ephemeral")
         send = partial(_respond_checked, respond, response_type="ephemeral")
-        reply = partial(self._reply, question, [], words)
-        self.workers.submit(self._deliver, send, reply, words, f"/ask from {command.get('user_id')}")
+        self._deliver(send, partial(self._reply, question, [], words), words, f"/ask from {command.get('user_id')}")
 
-    def on_feedback(
-        self, ack: Callable[..., Any], body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]
-    ) -> None:
+    def on_feedback(self, body: dict[str, Any], action: dict[str, Any], respond: Callable[..., Any]) -> None:
         """Record a 👍/👎 in the feedback file shared with the browser, and thank the voter privately."""
-        ack()
         rating: Rating = "up" if action["action_id"] == FEEDBACK_UP else "down"
         words = words_for("")
         try:
@@ -274,6 +324,10 @@ class SlackBot:
         respond(text=words["thanks"], response_type="ephemeral", replace_original=False)
 
 
+def _ack(ack: Callable[..., Any]) -> None:
+    ack()
+
+
 def _respond_checked(respond: Callable[..., Any], **message: Any) -> None:
     """`respond` reports failures as a status code; make them exceptions so the apology path runs."""
     response = respond(**message)
@@ -303,7 +357,8 @@ def build_app(
         app = App(
             client=client or _web_client(settings),
             signing_secret=settings.slack_signing_secret or "",
-            process_before_response=False,
+            process_before_response=True,  # the ack halves are quick; the lazy ones run on the pool
+            listener_executor=QuestionPool(settings.concurrency),
             request_verification_enabled=not socket,
         )
     except BoltError as exc:
@@ -366,6 +421,7 @@ def _run_socket_mode(app: App, app_token: str) -> int:
         threading.Event().wait()
     except KeyboardInterrupt:
         handler.close()
+        drain(app)  # the questions already acknowledged still get their answers
     return 0
 
 
