@@ -36,7 +36,7 @@ from app.answer import extractive
 from app.answer.citations import quote_answer
 from app.answer.prompts import message
 from app.answer.question import History, bound_history, check_question, with_previous
-from app.answer.record import Answer, Draft, Passage
+from app.answer.record import Answer, Citation, Draft, Passage
 from app.config import Settings, get_settings
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import (
@@ -212,7 +212,7 @@ class Engine:
 
     def retrieve(self, question: str, mode: RetrievalMode | None = None, top_k: int | None = None) -> list[Passage]:
         _, hits, _ = self._search(self._check(question), mode, top_k)
-        return [Passage(h.passage.id, h.passage.text, h.passage.source, h.passage.title, h.passage.date, h.score) for h in hits]
+        return _passages(hits)
 
     def answer(self, question: str, history: History = ()) -> Answer:
         """Answer with citations. Raises `QuestionError` for an unusable question."""
@@ -254,6 +254,7 @@ class Engine:
             found=draft.found,
             mode=draft.mode,
             citations=draft.citations,
+            passages=_passages(hits, draft.citations),
             timings_ms={
                 "retrieve": (retrieved - started) * 1000,
                 "answer": (done - retrieved) * 1000,
@@ -282,3 +283,10 @@ class Engine:
             except Exception as exc:
                 log.warning("condense failed, combining with the previous question: %s", exc)
         return with_previous(question, previous[-1], self.settings.max_question_chars)
+
+
+def _passages(hits: list[Hit], citations: Sequence[Citation] = ()) -> list[Passage]:
+    """The retrieved passages as the contract shows them, each with its citation number if cited."""
+    cited = {c.passage_id: c.n for c in citations}
+    return [Passage(h.passage.id, h.passage.text, h.passage.source, h.passage.title, h.passage.date, h.score,
+                    cited.get(h.passage.id)) for h in hits]

@@ -99,3 +99,17 @@ def test_answer_record_shape(engine):
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     for citation in data["citations"]:
         assert set(citation) == {"n", "source", "title", "date", "text", "score"}
+
+
+def test_an_answer_lists_every_retrieved_passage_and_which_it_cites(engine):
+    """The contract's `passages`: what the answerer was given, best first, cited ones numbered as cited."""
+    answer = engine.answer("ما هي مبادرة حارس القطب الشمالي؟")
+    passages = answer.to_dict()["passages"]
+    assert answer.found and len(passages) == engine.settings.top_k
+    assert [p["score"] for p in passages] == sorted((p["score"] for p in passages), reverse=True)
+    assert [p["id"] for p in passages] == [p.id for p in engine.retrieve(answer.question)]
+    cited = {p["cited"]: p for p in passages if p["cited"] is not None}
+    assert sorted(cited) == [c.n for c in answer.citations]
+    for citation in answer.citations:
+        assert (cited[citation.n]["source"], cited[citation.n]["text"]) == (citation.source, citation.text)
+    assert any(p["cited"] is None for p in passages)

@@ -25,7 +25,7 @@ from tests.web_helpers import ThreadServer
 ARCTIC = "ما هي مبادرة حارس القطب الشمالي؟"
 FOLLOW_UP = "وما سببها؟"  # means nothing on its own; with the history it is about the initiative
 ENGLISH = "What did Rutte say Russia must not do after the war ends?"
-CONTRACT_KEYS = {"id", "question", "answer", "found", "mode", "citations", "timings_ms"}
+CONTRACT_KEYS = {"id", "question", "answer", "found", "mode", "citations", "passages", "timings_ms"}
 
 
 @pytest.fixture(scope="module")
@@ -61,6 +61,7 @@ def test_ask_in_arabic_returns_the_cli_json_object(api: str, engine: Engine) -> 
     first = body["citations"][0]
     assert first["n"] == 1 and (SEEDS / first["source"]).exists()
     assert set(first) == {"n", "source", "title", "date", "text", "score"}
+    assert any(p["cited"] == 1 and p["text"] == first["text"] for p in body["passages"])  # and among the retrieved
 
 
 def test_ask_in_english(api: str) -> None:

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.engine import Engine
 from app.feedback import read_feedback
 from app.interfaces.service import Service
-from app.interfaces.web_ui import ChatUI, esc, labels
+from app.interfaces.web_ui import ChatUI, esc, labels, render_answer
 from app.text.arabic import detect_language, text_direction
 from tests.conftest import SEEDS, make_settings
 from tests.fake_openai import FakeOpenAI
@@ -95,6 +95,21 @@ def test_a_seed_question_shows_the_question_then_a_cited_answer(ui: ChatUI) -> N
     assert list(answers) == ["1"]  # the answer's chat position, for its thumbs
     record = answers["1"]
     assert record["id"] and record["question"] == ARCTIC and record["found"] and "[1]" in record["answer"]
+
+
+def test_the_passages_not_cited_are_shown_under_also_consulted(ui: ChatUI) -> None:
+    answer = ui.service.engine.answer(ARCTIC)
+    uncited = [p for p in answer.passages if p.cited is None]
+    assert answer.found and uncited, "the seed question retrieves more passages than it cites"
+    final = render_answer(answer)
+    consulted = re.search(r'<details class="nqa-consulted">(.*?)</details>', final, re.S)
+    summary = re.search(r"<summary[^>]*>(.*?)</summary>", final, re.S)
+    expected = labels()["ar"]["consulted"].format(count=len(uncited))  # Arabic labels for an Arabic question
+    assert consulted and summary and "".join(visible_text(summary.group(1)).split()) == "".join(expected.split())
+    assert consulted.group(1).count('class="nqa-consulted-item"') == len(uncited)
+    for passage in answer.passages:  # each uncited passage's opening is there; no cited one's is
+        opening = visible_text(passage.text[:60])
+        assert (opening in visible_text(consulted.group(1))) == (passage.cited is None)
 
 
 def test_the_answer_is_labelled_in_the_language_the_question_is_written_in(ui: ChatUI) -> None:

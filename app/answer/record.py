@@ -18,7 +18,12 @@ class QuestionError(ValueError):
 
 @dataclass
 class Passage:
-    """A retrieved passage: original text for display, plus where it came from."""
+    """A retrieved passage: original text for display, plus where it came from.
+
+    An answer lists every passage it was given (as llama-index's `Response.source_nodes`
+    does), so evaluation scripts can score retrieval through the public contract and the
+    browser can show what was consulted but not cited.
+    """
 
     id: str
     text: str
@@ -26,6 +31,12 @@ class Passage:
     title: str
     date: str
     score: float = 0.0
+    cited: int | None = None  # the answer's citation number for it, if it cites it
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["score"] = round(float(self.score), 4)
+        return data
 
 
 @dataclass
@@ -38,10 +49,12 @@ class Citation:
     score: float
     # Sentences of `text` the answer relies on (for highlighting); not part of the JSON contract.
     quotes: list[str] = field(default_factory=list)
+    passage_id: str = ""  # which retrieved passage it is (`Passage.id`); not part of the contract either
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.pop("quotes")
+        data.pop("passage_id")
         data["score"] = round(float(self.score), 4)
         return data
 
@@ -65,6 +78,7 @@ class Answer:
     citations: list[Citation]
     timings_ms: dict[str, float]
     notice: str | None = None  # e.g. "LLM failed, extractive fallback"
+    passages: list[Passage] = field(default_factory=list)  # everything retrieved, best first
 
     def to_dict(self, id: Any = None) -> dict[str, Any]:
         """The JSON object of the CLI contract; `id` is null when the caller gave none."""
@@ -75,6 +89,7 @@ class Answer:
             found=self.found,
             mode=self.mode,
             citations=[c.to_dict() for c in self.citations],
+            passages=[p.to_dict() for p in self.passages],
             timings_ms={k: round(v, 1) for k, v in self.timings_ms.items()},
         )
         if self.notice:

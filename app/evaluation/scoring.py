@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from app.answer.markers import cited_numbers
+from app.answer.question import Turn
 from app.config import Settings
 from app.evaluation import metrics as m
 from app.evaluation.configs import RunConfig
 from app.evaluation.dataset import EvalQuestion
 
 if TYPE_CHECKING:
-    from app.answer.question import Turn
     from app.answer.record import Answer
     from app.engine import Engine, Progress
 
@@ -130,7 +130,8 @@ def _ask(engine: Engine, config: RunConfig, question: EvalQuestion, conversation
     answer = engine.answer(question.question, history)
     conversation.reply(question, answer.answer)
     latency = (time.perf_counter() - started) * 1000
-    record = {**score_answer(question, answer, ranked), "history": history, "latency_ms": round(latency, 1)}
+    record = {**score_answer(question, answer, ranked), "history": [turn.model_dump() for turn in history],
+              "latency_ms": round(latency, 1)}
     if judges and not record["refused"]:
         record["judge"] = judges.score(question, answer)
     return record

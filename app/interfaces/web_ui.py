@@ -21,7 +21,7 @@ from typing import Any
 import gradio as gr
 
 from app.answer.markers import MARKER, marker_numbers
-from app.answer.record import Answer, Citation, QuestionError
+from app.answer.record import Answer, Citation, Passage, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
 from app.interfaces.service import Service
@@ -36,6 +36,7 @@ JS_FILE = STATIC / "web.js"
 # "NewsQA Arabic" is defined in web.css from local Naskh fonts for Arabic code points only,
 # so Arabic gets a Naskh face and Latin a sans face. Nothing is downloaded.
 FONTS = ["NewsQA Arabic", "Segoe UI", "Helvetica Neue", "Arial", "Liberation Sans", "Tahoma", "sans-serif"]
+CONSULTED_CHARS = 240  # how much of an uncited passage "also consulted" shows
 
 # `&<>"'` for HTML, the rest so Markdown, GFM and LaTeX see nothing to act on.
 _ESCAPES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'[]()*_`~#|$\\!{}:="})
@@ -172,8 +173,24 @@ def render_answer(answer: Answer, model: str | None = None) -> str:
         parts.append(f'<div class="nqa-sources">{_label("nqa-sources-h", heading)}')
         parts += [render_card(c, refs[c.n]) for c in answer.citations]
         parts.append("</div>")
+    consulted = [p for p in answer.passages if p.cited is None] if answer.found else []
+    if consulted:
+        summary = fill(text["consulted"], count=_bdi(str(len(consulted))))
+        parts.append(f'<details class="nqa-consulted"><summary dir="{text_direction(text["consulted"])}">'
+                     f"{summary}</summary>{''.join(render_consulted(p) for p in consulted)}</details>")
     parts.append("</div>")
     return "".join(parts)
+
+
+def render_consulted(passage: Passage) -> str:
+    """A retrieved passage the answer does not cite: where it is from and how it begins."""
+    opening = passage.text if len(passage.text) <= CONSULTED_CHARS else passage.text[:CONSULTED_CHARS] + "…"
+    head = " · ".join(_bdi(part, cls) for part, cls in ((passage.date, "nqa-date"), (passage.source, "nqa-file")) if part)
+    return (
+        f'<div class="nqa-consulted-item" dir="{text_direction(passage.text)}">'
+        f'<div class="nqa-card-head">{_bdi(passage.title, "nqa-title")} <span class="nqa-meta">{head}</span></div>'
+        f'<div class="nqa-passage">{esc(opening)}</div></div>'
+    )
 
 
 def render_text(text: str, cls: str) -> str:
