@@ -95,10 +95,12 @@ def test_unusable_questions_are_refused_clearly(engine, question, match):
 
 def test_answer_record_shape(engine):
     data = engine.answer("من هو الأمين العام لحلف الناتو؟").to_dict(id="q1")
-    assert list(data)[:7] == ["id", "question", "answer", "found", "mode", "citations", "timings_ms"]
+    assert list(data)[:8] == ["id", "question", "answer", "found", "mode", "citations", "passages", "timings_ms"]
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     for citation in data["citations"]:
         assert set(citation) == {"n", "source", "title", "date", "text", "score"}
+    for passage in data["passages"]:
+        assert set(passage) == {"id", "source", "title", "date", "text", "score", "cited"}
 
 
 def test_an_answer_lists_every_retrieved_passage_and_which_it_cites(engine):

@@ -14,6 +14,8 @@ from app.ingest.articles import ArticleError, load_article
 from tests.conftest import SEEDS, make_settings
 from tests.test_ingest import rows_agree
 
+pytestmark = pytest.mark.slow  # starts servers or builds its own index
+
 
 def seed_records() -> list[dict]:
     records = []

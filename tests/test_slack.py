@@ -49,6 +49,8 @@ from tests.conftest import make_settings
 from tests.fake_slack import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, Call, FakeSlack, FakeSocketMode, block_errors
 from tests.web_helpers import ThreadServer
 
+pytestmark = pytest.mark.slow  # starts servers or builds its own index
+
 TOKEN = "xoxb-1111-2222-newsqatestbot"
 APP_TOKEN = "xapp-1-A0NEWSQA-3333-newsqatestapp"
 SECRET = "9c3e4f7a1b2d4e6f8a0b1c2d3e4f5a6b"

@@ -74,6 +74,7 @@ def _write(folder: Path, name: str, data: bytes) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_good_file_is_searchable_and_bad_files_are_refused_with_reasons(
     indexed: tuple[Settings, Engine], tmp_path: Path
 ) -> None:
@@ -112,6 +113,7 @@ def test_good_file_is_searchable_and_bad_files_are_refused_with_reasons(
     assert answer.citations[0].source == "مكتبة.txt"
 
 
+@pytest.mark.slow
 def test_uploading_the_same_file_again_adds_nothing(indexed: tuple[Settings, Engine], tmp_path: Path) -> None:
     settings, engine = indexed
     limits = {"inbox": tmp_path, "max_bytes": 10_000, "max_files": 10}
@@ -123,6 +125,7 @@ def test_uploading_the_same_file_again_adds_nothing(indexed: tuple[Settings, Eng
     assert engine.stats()["articles"] == count
 
 
+@pytest.mark.slow
 def test_a_file_the_indexer_rejects_is_not_left_in_the_corpus(
     indexed: tuple[Settings, Engine], tmp_path: Path
 ) -> None:
@@ -134,6 +137,7 @@ def test_a_file_the_indexer_rejects_is_not_left_in_the_corpus(
     assert not (settings.corpus_dir / "chrome-only.html").exists()
 
 
+@pytest.mark.slow
 def test_only_files_inside_the_inbox_are_read_and_at_most_max_files(
     indexed: tuple[Settings, Engine], tmp_path: Path
 ) -> None:

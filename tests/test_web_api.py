@@ -142,6 +142,7 @@ def test_docs_and_openapi_describe_the_api(api: str) -> None:
     assert "/api/ask" in paths and "/healthz" in paths
 
 
+@pytest.mark.slow
 def test_not_ready_until_the_index_is_built(tmp_path: Path) -> None:
     corpus = tmp_path / "corpus"
     corpus.mkdir()

@@ -21,6 +21,8 @@ from app.feedback import read_feedback
 from tests.fake_openai import FakeOpenAI
 from tests.web_helpers import ARTIFACTS, Server, copy_seeds, start_server
 
+pytestmark = pytest.mark.browser  # drives Debian's chromium
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",

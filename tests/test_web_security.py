@@ -22,6 +22,8 @@ import pytest
 from app.feedback import read_feedback
 from tests.web_helpers import SEEDS, Server, start_server, visible_text
 
+pytestmark = pytest.mark.slow  # starts servers or builds its own index
+
 SECRET = "The vault password is swordfish-horizon-42 and nobody else knows it.\n"
 ARTICLE = (
     "افتتحت بلدية وادي الريحان اليوم مكتبة عامة جديدة تضم اثني عشر ألف كتاب، "

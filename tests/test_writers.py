@@ -17,12 +17,15 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.engine import Engine
 from tests.conftest import REPO, make_settings
 from tests.test_archive import seed_records, write_archive
 from tests.test_ingest import rows_agree
 from tests.web_helpers import SEEDS, start_server
+
+pytestmark = pytest.mark.slow  # starts servers or builds its own index
 
 
 def cli_env(index: Path, corpus: Path, **extra: str) -> dict[str, str]:
