@@ -47,6 +47,11 @@ def test_a_marker_inside_a_quoted_sentence_stays_text() -> None:
     assert [c.source for c in citations] == [hits(3)[1].passage.source, hits(3)[0].passage.source]
 
 
+def test_list_lines_and_indentation_survive_resolving() -> None:
+    text, _ = resolve_citations("Items:\n- a [3]\n  - b [9]\n\n1. c [1]\n2. d", hits(3))
+    assert text == "Items:\n- a [1]\n  - b\n\n1. c [2]\n2. d"
+
+
 @pytest.mark.parametrize(("written", "normal"), [
     ("A【1】, B 【2، 3】.", "A [1], B [2، 3]."),  # Qwen, DeepSeek
     ("A ［1］.", "A [1]."),
