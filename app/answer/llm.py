@@ -17,7 +17,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.llms.openai_like import OpenAILike
 
 from app.answer.citations import resolve_citations
-from app.answer.llm_text import ThinkFilter, answer_text
+from app.answer.llm_text import ThinkFilter, answer_text, without_thinking
 from app.answer.prompts import NOT_FOUND_TOKEN, message, template
 from app.answer.question import History
 from app.answer.record import Draft
@@ -75,9 +75,9 @@ class LLMAnswerer:
         """The streamed text as an answer; `ValueError` when it cannot stand as one (the engine then
         falls back to quoting): it cites nothing, or it is in another language than the question.
 
-        The refusal token with no valid citation is a refusal; next to a cited
-        answer ("the passages don't say X, but [2] says Y") it is a partial
-        answer, and is one: what it cites is shown, the token is not."""
+        The refusal token with no valid citation is a refusal. Next to a cited
+        partial answer ("the passages don't say X, but [2] says Y") the answer
+        stands and the token goes: models add it when they can answer only part."""
         text, refused = answer_text(raw, len(hits))
         text, citations = resolve_citations(text, hits)
         if not citations:
@@ -95,4 +95,4 @@ class LLMAnswerer:
         """
         turns = "\n".join(f"{t.role}: {t.content}" for t in history)
         rewritten = self.llm.complete(template("condense").format(chat_history=turns, question=question)).text
-        return rewritten.strip() or question
+        return without_thinking(rewritten).strip() or question

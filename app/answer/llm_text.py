@@ -69,6 +69,12 @@ class ThinkFilter:
         return "" if self._thinking else held
 
 
+def without_thinking(text: str) -> str:
+    """A whole reply without its thinking (the condensed question, which is not streamed)."""
+    thinking = ThinkFilter()
+    return thinking.feed(text) + thinking.flush()
+
+
 def answer_text(raw: str, passages: int) -> tuple[str, bool]:
     """The answer to show, markers in the "[n]" form (not yet checked against the
     passages: `citations.resolve_citations` does that), and whether the model wrote
