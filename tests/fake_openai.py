@@ -13,10 +13,50 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+THOUGHT = "the user asks about the target; passage [{b}] looks unrelated"
+# behaviour -> (English, Arabic) reply, as models write them; {a} {b} {c}: the first, last and third passage numbers.
+REPLIES = {
+    "ok": ("The passages state the answer clearly [{a}], and add detail [{b}][99].",
+           "تذكر المقاطع الإجابة بوضوح [{a}]، وتضيف تفاصيل [{b}][99]."),
+    "refuse": ("[[NOT_FOUND]]", "[[NOT_FOUND]]"),
+    "refuse_explained": ("[[NOT_FOUND]] The passages do not cover this.", "[[NOT_FOUND]] لا تتناول المقاطع هذا."),
+    "no_citation": ("The answer without any source.", "إجابة بلا مصدر."),
+    "markup": ("<!channel> The passages <https://evil.example|say so> & more [{a}].",) * 2,  # what Slack would act on
+    "marker_list": ("The leaders agreed on the target [{a}, {b}].", "اتفق القادة على الهدف [{a}، {b}]."),
+    "marker_range": ("The leaders agreed on the target [{a}-{c}].", "اتفق القادة على الهدف [{a}-{c}]."),
+    "fullwidth": ("The leaders agreed on the target【{a}】, and on its timing【{b}】.",
+                  "اتفق القادة على الهدف【{a}】، وعلى موعده【{b}】."),
+    "footnotes": ("The leaders agreed on the target [^{a}], and on its timing [^{b}].\n\n[^{a}]: first passage\n"
+                  "[^{b}]: last passage", "اتفق القادة على الهدف [^{a}]، وعلى موعده [^{b}].\n\n[^{a}]: المقطع الأول\n"
+                  "[^{b}]: المقطع الأخير"),
+    "labelled": ("The leaders agreed on the target [Source {a}], and on its timing [Passage {b}].",
+                 "اتفق القادة على الهدف [المصدر {a}]، وعلى موعده [المقطع {b}]."),
+    "parenthesised": ("The summit met in June (2025). The leaders agreed on the target ({a}).\n"
+                      "(1) a first step, (2) a second step ({b}).",
+                      "انعقدت القمة في يونيو (2025). اتفق القادة على الهدف ({a}).\n"
+                      "(1) خطوة أولى، (2) خطوة ثانية ({b})."),
+    "sources_list": ("The leaders agreed on the target [{a}].\n\nSources:\n[{a}] first passage\n[{b}] last passage",
+                     "اتفق القادة على الهدف [{a}].\n\nالمصادر:\n[{a}] المقطع الأول\n[{b}] المقطع الأخير"),
+    "sources_only": ("The leaders agreed on the target.\n\n**References:**\n- [{a}] first passage\n- [{b}] last passage",
+                     "اتفق القادة على الهدف.\n\n**المصادر:**\n- [{a}] المقطع الأول\n- [{b}] المقطع الأخير"),
+    "markdown_list": ("The leaders agreed on:\n- the target [{a}]\n- its timing [{b}] [99]\n  - in detail [{a}]\n\n"
+                      "1. first the pledge [{b}]\n2. then the review\n* and a summit",
+                      "اتفق القادة على:\n- الهدف [{a}]\n- موعده [{b}] [99]\n  - بالتفصيل [{a}]\n\n"
+                      "1. أولاً التعهد [{b}]\n2. ثم المراجعة\n* وقمة"),
+    "think": (f"<think>{THOUGHT}</think>\n\nThe leaders agreed on the target [{{a}}].",
+              f"<think>{THOUGHT}</think>\n\nاتفق القادة على الهدف [{{a}}]."),
+    "think_unterminated": (f"<think>{THOUGHT} and more",) * 2,  # the stream ended while thinking
+    "partial_refusal": ("The passages don't say when it starts, but [{b}] says the target was agreed.",
+                        "لا تذكر المقاطع موعد البدء، لكن [{b}] يذكر أن الهدف اتُّفق عليه."),
+    "partial_refusal_token": ("The passages don't say when it starts, but [{b}] says the target was agreed.\n[[NOT_FOUND]]",
+                              "[[NOT_FOUND]] لا تذكر المقاطع موعد البدء، لكن [{b}] يذكر أن الهدف اتُّفق عليه."),
+}
+
 
 class FakeOpenAI:
     def __init__(self) -> None:
-        self.behaviour = "ok"  # ok | wrong_language | refuse | error500 | slow | held | no_citation | markup
+        self.behaviour = "ok"  # a key of REPLIES, or: wrong_language | error500 | slow | held
+        self.chunk_chars = 0  # stream in pieces this long (splitting words and tags); 0: word by word
         self.requests: list[dict] = []
         self.delay_s = 5.0
         # "held": each chat request waits for `release`; `waiting` counts those waiting now.
@@ -42,21 +82,14 @@ class FakeOpenAI:
         if "Standalone question:" in prompt:
             history = re.findall(r"^user: (.+)$", prompt, re.MULTILINE)
             last = re.search(r"Last question: (.+)", prompt).group(1)
-            return f"{history[0]} {last}" if history else last
+            standalone = f"{history[0]} {last}" if history else last
+            return f"<think>{THOUGHT}</think>\n{standalone}" if self.behaviour == "think" else standalone
         numbers = sorted({int(n) for n in re.findall(r"^\[(\d+)\]", prompt, re.MULTILINE)})
         english = "Write the answer in English" in prompt
-        if self.behaviour == "refuse":
-            return "[[NOT_FOUND]]"
-        if self.behaviour == "no_citation":
-            return "The answer without any source." if english else "إجابة بلا مصدر."
-        if self.behaviour == "markup":  # what Slack would act on if it went out unescaped
-            return f"<!channel> The passages <https://evil.example|say so> & more [{numbers[0]}]."
         if self.behaviour == "wrong_language":
             english = not english
-        first, second = numbers[0], numbers[-1]
-        if english:
-            return f"The passages state the answer clearly [{first}], and add detail [{second}][99]."
-        return f"تذكر المقاطع الإجابة بوضوح [{first}]، وتضيف تفاصيل [{second}][99]."
+        reply = REPLIES.get(self.behaviour, REPLIES["ok"])[0 if english else 1]
+        return reply.format(a=numbers[0], b=numbers[-1], c=numbers[min(2, len(numbers) - 1)])
 
     def _hold(self) -> None:
         with self._count:
@@ -114,7 +147,10 @@ class FakeOpenAI:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.end_headers()
-                pieces = re.findall(r"\S+\s*", text)
+                if fake.chunk_chars:
+                    pieces = [text[i : i + fake.chunk_chars] for i in range(0, len(text), fake.chunk_chars)]
+                else:
+                    pieces = re.findall(r"\S+\s*", text)
                 for piece in pieces:
                     chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": model,
                              "choices": [{"index": 0, "delta": {"content": piece}, "finish_reason": None}]}

@@ -26,9 +26,15 @@ def resolve_citations(text: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
                 kept.append(f"[{order[n]}]")
         return "".join(dict.fromkeys(kept))
 
-    cleaned = MARKER.sub(renumber, text)
-    cleaned = re.sub(r"[ \t]+([.,،؛!?؟])", r"\1", re.sub(r"[ \t]{2,}", " ", cleaned)).strip()
-    return cleaned, _citations(hits, order, {})
+    return _tidy(MARKER.sub(renumber, text)), _citations(hits, order, {})
+
+
+def _tidy(text: str) -> str:
+    """The spaces a dropped marker leaves, gone; line breaks and a list's indentation kept
+    (answers may be Markdown lists, and the interfaces show one line per line)."""
+    text = re.sub(r"(?<=\S)[ \t]{2,}", " ", text)
+    text = re.sub(r"[ \t]+(?=[.,،؛!?؟]|\n|$)", "", text)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def quote_answer(quoted: list[tuple[int, str]], hits: list[Hit]) -> tuple[str, list[Citation]]:

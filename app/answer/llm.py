@@ -2,7 +2,8 @@
 
 The passages go in numbered `[n]`; the prompt (`prompts/answer.txt`) asks for
 the question's language and a marker after every claim. What comes back is
-checked by `citations.resolve_citations`, never trusted as is.
+written as real models write (`llm_text`: thinking, sources lists, other marker
+forms) and checked by `citations.resolve_citations`, never trusted as is.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.llms.openai_like import OpenAILike
 
 from app.answer.citations import resolve_citations
-from app.answer.prompts import NOT_FOUND_TOKEN, is_refusal, message, template
+from app.answer.llm_text import ThinkFilter, answer_text, without_thinking
+from app.answer.prompts import NOT_FOUND_TOKEN, message, template
 from app.answer.question import History
 from app.answer.record import Draft
 from app.config import Settings
@@ -59,17 +61,28 @@ class LLMAnswerer:
         return nodes
 
     def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str]:
-        """The answer's text as it comes (the engine's non-streaming `answer` collects it too)."""
+        """The answer's text as it comes, without the model's thinking (the engine's
+        non-streaming `answer` collects it too)."""
         response = self._synthesizer(language).synthesize(question, nodes=self._nodes(hits))
-        yield from response.response_gen
+        thinking = ThinkFilter()
+        for delta in response.response_gen:
+            if shown := thinking.feed(delta):
+                yield shown
+        if rest := thinking.flush():
+            yield rest
 
     def draft(self, raw: str, hits: list[Hit], language: str) -> Draft:
         """The streamed text as an answer; `ValueError` when it cannot stand as one (the engine then
-        falls back to quoting): it cites nothing, or it is in another language than the question."""
-        if is_refusal(raw):
-            return Draft(message("not_found", language), [], False, "llm")
-        text, citations = resolve_citations(raw, hits)
+        falls back to quoting): it cites nothing, or it is in another language than the question.
+
+        The refusal token with no valid citation is a refusal. Next to a cited
+        partial answer ("the passages don't say X, but [2] says Y") the answer
+        stands and the token goes: models add it when they can answer only part."""
+        text, refused = answer_text(raw, len(hits))
+        text, citations = resolve_citations(text, hits)
         if not citations:
+            if refused:
+                return Draft(message("not_found", language), [], False, "llm")
             raise ValueError("the LLM answer cited no passage")
         if detect_language(text) != language:
             raise ValueError("the LLM answered in another language than the question's")
@@ -82,4 +95,4 @@ class LLMAnswerer:
         """
         turns = "\n".join(f"{t.role}: {t.content}" for t in history)
         rewritten = self.llm.complete(template("condense").format(chat_history=turns, question=question)).text
-        return rewritten.strip() or question
+        return without_thinking(rewritten).strip() or question

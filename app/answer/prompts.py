@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache, lru_cache
 
 from app.config import PROMPTS_DIR
 
 NOT_FOUND_TOKEN = "[[NOT_FOUND]]"
+_REFUSAL = re.compile(r"\[*\s*" + re.escape(NOT_FOUND_TOKEN.strip("[]")) + r"\s*\]*")
 
 
-def is_refusal(text: str) -> bool:
-    """True when an LLM answer says, as `prompts/answer.txt` asks, that the passages don't answer."""
-    return NOT_FOUND_TOKEN.strip("[]") in text
+def without_refusal(text: str) -> tuple[str, bool]:
+    """An LLM answer without the token `prompts/answer.txt` asks for when the passages don't
+    answer, and whether it had it (models also write it with fewer brackets).
+
+    The token is never shown: a model may write it next to a partial answer, and
+    whether that is an answer or a refusal depends on its citations (`LLMAnswerer.draft`).
+    """
+    stripped, count = _REFUSAL.subn(" ", text)
+    return stripped, count > 0
 
 
 @cache
