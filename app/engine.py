@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -38,6 +39,7 @@ from app.answer.prompts import message
 from app.answer.question import History, bound_history, check_question, with_previous
 from app.answer.record import Answer, Citation, Draft, Passage
 from app.config import Settings, get_settings
+from app.filters import NO_FILTERS, Filters
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import (
     EmbedderUnavailable,
@@ -152,25 +154,34 @@ class Engine:
                progress: Callable[[IngestStatus], None] | None = None, say: Progress | None = None) -> IngestReport:
         """Index files, folders and archives (default: the corpus folder), batch by batch."""
         targets = list(paths) if paths else [Path(self.settings.corpus_dir)]
+        with self._writer(say) as chroma:
+            report = Ingestor(self.settings, self._ingest_embedder, chroma).run(targets, prune, progress)
+        self.refresh()
+        return report
+
+    @contextmanager
+    def _writer(self, say: Progress | None) -> Iterator[ChromaIndex]:
+        """This process's one writer, and in embedded mode the index's (the lock file)."""
         with self._writing:
             if self._index_lock is not None:
                 self._index_lock.acquire(say or (lambda _m: None))
             try:
                 # Chroma is opened under the lock: two processes creating a new embedded store at
                 # once race on its tables ("table collections already exists").
-                chroma = self._parts.chroma
-                report = Ingestor(self.settings, self._ingest_embedder, chroma).run(targets, prune, progress)
+                yield self._parts.chroma
             finally:
                 if self._index_lock is not None and not self._keep_index_lock:
                     self._index_lock.release()
-        self.refresh()
-        return report
 
     def ensure_ready(self, progress: Progress | None = None) -> None:
-        """Build the index from the corpus folder if it is empty."""
-        if self.snapshot.articles:
-            return
+        """Build the index from the corpus folder if it is empty; bring an older one up to date."""
         say = progress or (lambda _m: None)
+        if self.snapshot.articles:
+            if self._parts.chroma.layout_is_old():
+                with self._writer(say) as chroma:
+                    say(f"upgrading the index: {chroma.upgrade()} passages given their filter metadata")
+                self.refresh()
+            return
         say(f"building the index from {self.settings.corpus_dir} …")
         last = [0.0]
 
@@ -198,7 +209,8 @@ class Engine:
     def _check_history(self, history: object) -> History:
         return bound_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
 
-    def _search(self, query: str, mode: RetrievalMode | None, top_k: int | None) -> tuple[np.ndarray, list[Hit], Snapshot]:
+    def _search(self, query: str, mode: RetrievalMode | None, top_k: int | None,
+                filters: Filters) -> tuple[np.ndarray, list[Hit], Snapshot]:
         self.ensure_ready()
         parts, snapshot = self._parts, self.snapshot
         try:
@@ -207,29 +219,30 @@ class Engine:
             raise IndexUnavailable(f"the embedder {parts.space} failed: {exc}") from exc
         # Chroma's failures arrive as IndexUnavailable; anything else is a bug and stays one.
         hits = parts.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
-                                      top_k or self.settings.top_k)
+                                      top_k or self.settings.top_k, filters)
         return vector, hits, snapshot
 
-    def retrieve(self, question: str, mode: RetrievalMode | None = None, top_k: int | None = None) -> list[Passage]:
-        _, hits, _ = self._search(self._check(question), mode, top_k)
+    def retrieve(self, question: str, mode: RetrievalMode | None = None, top_k: int | None = None,
+                 filters: Filters = NO_FILTERS) -> list[Passage]:
+        _, hits, _ = self._search(self._check(question), mode, top_k, filters)
         return _passages(hits)
 
-    def answer(self, question: str, history: History = ()) -> Answer:
+    def answer(self, question: str, history: History = (), filters: Filters = NO_FILTERS) -> Answer:
         """Answer with citations. Raises `QuestionError` for an unusable question."""
         final = None
-        for item in self.stream(question, history):
+        for item in self.stream(question, history, filters):
             if isinstance(item, Answer):
                 final = item
         assert final is not None
         return final
 
-    def stream(self, question: str, history: History = ()) -> Iterator[str | Answer]:
+    def stream(self, question: str, history: History = (), filters: Filters = NO_FILTERS) -> Iterator[str | Answer]:
         """Yield text deltas as they come (LLM mode), then the final `Answer` as the last item."""
         started = time.perf_counter()
         text = self._check(question)
         language = detect_language(text)
         query = self._standalone(text, self._check_history(history))
-        vector, hits, snapshot = self._search(query, None, None)
+        vector, hits, snapshot = self._search(query, None, None, filters)
         retrieved = time.perf_counter()
 
         notice = None

@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from app.filters import NO_FILTERS, Filters
 from app.index.chroma import ChromaIndex
 from app.index.records import StoredPassage
 from app.index.snapshot import Snapshot
@@ -56,15 +57,18 @@ class Retriever:
         self.candidates = candidates
 
     def search(self, snapshot: Snapshot, query: str, query_vector: np.ndarray, mode: RetrievalMode,
-               top_k: int) -> list[Hit]:
+               top_k: int, filters: Filters = NO_FILTERS) -> list[Hit]:
         if not snapshot.articles:
             return []
         dense: dict[str, float] = {}
         if mode in ("dense", "hybrid"):
             # Ask for a few more: stale rows of a replaced article may take places.
-            found = self.chroma.dense(query_vector, self.candidates + top_k)
+            found = self.chroma.dense(query_vector, self.candidates + top_k, filters.chroma_where())
             dense = dict([hit for hit in found if snapshot.owns(hit[0])][: self.candidates])
-        bm25 = dict(snapshot.lexical.search(query, self.candidates, snapshot.owns)) if mode != "dense" else {}
+        bm25: dict[str, float] = {}
+        if mode != "dense":
+            weights = snapshot.rows_admitted(filters) if filters.active else None
+            bm25 = dict(snapshot.lexical.search(query, self.candidates, snapshot.owns, weights))
         sentences: dict[str, np.ndarray] = {}
         if mode == "dense":
             scores = dense

@@ -154,3 +154,16 @@ def test_jsonl_line_over_the_limit_is_one_error(run, cli_env):
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o["id"] for o in out] == [None, "ok"]
     assert "line 1: the line is over the limit of 2,000 bytes" in out[0]["error"] and out[1]["found"] is True
+
+
+def test_ask_limits_to_a_period_and_names_a_bad_date(run, cli_env):
+    result = run(cli_env, "ask", "--json", "--since", "2025-10", "--until", "2025-10", "ما هي مبادرة حارس القطب الشمالي؟")
+    assert result.returncode == 0, result.stderr
+    assert {p["date"] for p in json.loads(result.stdout)["passages"]} == {"2025-10-15"}
+    result = run(cli_env, "ask", "--since", "2025-13", "متى عقد الاجتماع؟")
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == ["error: since: '2025-13' is not a date "
+                                                                            "(YYYY-MM-DD, YYYY-MM or YYYY)"]
+    lines = [json.dumps({"id": "late", "question": "متى عقد الاجتماع؟", "since": "2026-01"}, ensure_ascii=False),
+             json.dumps({"id": "bad", "question": "متى عقد الاجتماع؟", "until": "soon"}, ensure_ascii=False)]
+    out = [json.loads(line) for line in run(cli_env, "ask", "--jsonl", stdin="\n".join(lines)).stdout.splitlines()]
+    assert {p["date"] for p in out[0]["passages"]} <= {"2026-02-12"} and "until" in out[1]["error"]

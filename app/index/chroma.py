@@ -45,9 +45,13 @@ import numpy as np
 from chromadb.config import Settings as ChromaSettings
 
 from app.config import Settings
+from app.filters import day_number
 from app.index.records import ArticleRecord, StoredPassage, is_current
 
 PAGE = 2000  # rows per `get` when reading a whole collection
+
+
+LAYOUT = 2  # of the rows; see `ChromaIndex.upgrade`
 
 
 class IndexUnavailable(RuntimeError):
@@ -144,7 +148,35 @@ class ChromaIndex:
         return str((collection.metadata or {}).get("generation", "empty"))
 
     def _bump(self) -> None:
-        self.articles.modify(metadata={"generation": uuid.uuid4().hex})
+        # `modify` replaces the collection's metadata: the layout version goes with every token.
+        self.articles.modify(metadata={"generation": uuid.uuid4().hex, "layout": LAYOUT})
+
+    # -- layout upgrades -------------------------------------------------------
+    def layout_is_old(self) -> bool:
+        """True when rows were written by an older newsqa (an empty index has no old rows)."""
+        with self._reading():
+            collection = self.client.get_collection(self.articles.name)
+            return int((collection.metadata or {}).get("layout", 1)) < LAYOUT and self.articles.count() > 0
+
+    def upgrade(self) -> int:
+        """Bring rows written by an older newsqa to the current `LAYOUT`; the number of rows changed.
+
+        Layout 2 gave passages `day`, `publisher` and `url` (what period and publisher filters
+        compare in Chroma, and what citations link to), taken from their article's record.
+        Idempotent: replicas starting together may both run it, and they write the same values.
+        """
+        if not self.layout_is_old():
+            return 0
+        records = self.article_records()
+        changed = 0
+        for ids, metadatas, _ in self._pages(self.passages, ["metadatas"]):
+            old = [(pid, meta) for pid, meta in zip(ids, metadatas) if "day" not in meta]
+            if old:
+                updates = [_upgraded(meta, records.get(str(meta["source"]))) for _, meta in old]
+                self.passages.update(ids=[pid for pid, _ in old], metadatas=updates)
+                changed += len(old)
+        self._bump()
+        return changed
 
     # -- reading -------------------------------------------------------------
     def article_records(self) -> dict[str, ArticleRecord]:
@@ -198,10 +230,11 @@ class ChromaIndex:
                 pieces.append(np.asarray(got["embeddings"], np.float32))
         return np.concatenate(pieces)[:size]
 
-    def dense(self, vector: np.ndarray, k: int) -> list[tuple[str, float]]:
-        """Nearest passages as (id, cosine similarity); the caller knows the index is not empty."""
+    def dense(self, vector: np.ndarray, k: int, where: dict[str, Any] | None = None) -> list[tuple[str, float]]:
+        """Nearest passages as (id, cosine similarity), among those `where` admits."""
         with self._reading():
-            got = self.passages.query(query_embeddings=[vector.tolist()], n_results=k, include=["distances"])
+            got = self.passages.query(query_embeddings=[vector.tolist()], n_results=k, where=where,
+                                      include=["distances"])
         return [(pid, 1.0 - float(distance)) for pid, distance in zip(got["ids"][0], got["distances"][0])]
 
     def _pages(self, collection: Any, include: list[str]) -> Iterator[tuple[list, list, list]]:
@@ -305,8 +338,21 @@ def _sha(current: dict[str, ArticleRecord], article_id: str) -> str | None:
 def _passage_metadata(passage: StoredPassage) -> dict[str, Any]:
     return {
         "source": passage.source, "title": passage.title, "date": passage.date, "language": passage.language,
-        "chunk": passage.chunk, "sentences": json.dumps(passage.sentences),
+        "chunk": passage.chunk, "sentences": json.dumps(passage.sentences), **_filter_metadata(passage.date,
+                                                                                            passage.publisher),
+        "url": passage.url,
     }
+
+
+def _upgraded(meta: dict[str, Any], record: ArticleRecord | None) -> dict[str, Any]:
+    """What layout 2 adds to an older passage's metadata (Chroma merges it into the rest)."""
+    publisher, url = (record.publisher, record.url) if record else ("", "")
+    return {**_filter_metadata(str(meta.get("date", "")), publisher), "url": url}
+
+
+def _filter_metadata(iso_date: str, publisher: str) -> dict[str, Any]:
+    """What `Filters.chroma_where` compares: the day as a number, and the publisher."""
+    return {"day": day_number(iso_date), "publisher": publisher}
 
 
 def _passage(pid: str, document: str | None, meta: dict[str, Any]) -> StoredPassage:
@@ -314,6 +360,7 @@ def _passage(pid: str, document: str | None, meta: dict[str, Any]) -> StoredPass
         id=pid, source=str(meta["source"]), title=str(meta.get("title", "")), date=str(meta.get("date", "")),
         language=str(meta.get("language", "")), chunk=int(meta.get("chunk", 0)), text=document or "",
         sentences=[(int(s), int(e)) for s, e in json.loads(meta.get("sentences", "[]"))],
+        publisher=str(meta.get("publisher", "")), url=str(meta.get("url", "")),
     )
 
 

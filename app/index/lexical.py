@@ -48,12 +48,15 @@ class LexicalIndex:
         self.ids = ids
         self._model = model
 
-    def search(self, query: str, k: int, allowed: Callable[[str], bool] | None = None) -> list[tuple[str, float]]:
+    def search(self, query: str, k: int, allowed: Callable[[str], bool] | None = None,
+               weights: np.ndarray | None = None) -> list[tuple[str, float]]:
+        """The top `k` rows; `weights` (0/1 per row) restricts the ranking itself, so a filter
+        still returns `k` rows, while `allowed` only drops rows from the top `k` (stale ones)."""
         tokens = lexical_tokens(query)
         if self._model is None or not tokens:
             return []
         k = min(k, len(self.ids))
-        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False, n_threads=1)
+        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False, n_threads=1, weight_mask=weights)
         hits = [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
         return [hit for hit in hits if allowed is None or allowed(hit[0])]
 

@@ -64,6 +64,8 @@ class StoredPassage:
     chunk: int
     text: str
     sentences: list[Span]
+    publisher: str = ""  # the article's, as its metadata gave it: what `sources` filters select
+    url: str = ""
 
     @property
     def searchable(self) -> str:

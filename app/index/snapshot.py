@@ -13,13 +13,15 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
+from app.filters import Filters, day_number
 from app.index.chroma import ChromaIndex
 from app.index.lexical import LexicalIndex, TermCounts
-from app.index.records import ArticleRecord, is_current, passage_id
+from app.index.records import ArticleRecord, is_current, parse_passage_id, passage_id
 
 log = logging.getLogger(__name__)
 BASELINE_SAMPLE = 4096
@@ -42,6 +44,30 @@ class Snapshot:
     def owns(self, pid: str) -> bool:
         """True for a row of an article's current version (not a stale or uncommitted one)."""
         return is_current(pid, self.articles)
+
+    def rows_admitted(self, filters: Filters) -> np.ndarray:
+        """A 0/1 weight per BM25 row: current, and of an article `filters` admits. Vectorised over
+        the rows' articles (worked out once per snapshot), so a filter costs no Python loop per row."""
+        current, days, publishers, names = self._rows
+        keep = current.copy()
+        if filters.days:
+            keep &= (days >= filters.days[0]) & (days <= filters.days[1])
+        if filters.publishers:
+            wanted = [names[name] for name in filters.publishers if name in names]
+            keep &= np.isin(publishers, wanted)
+        return keep.astype(np.float32)
+
+    @cached_property
+    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
+        """Per BM25 row: is it current, its article's day number and publisher code; the codes."""
+        names: dict[str, int] = {}
+        current, days, publishers = [], [], []
+        for pid in self.lexical.ids:
+            record = self.articles.get(parse_passage_id(pid)[0])
+            current.append(record is not None and record.owns(pid))
+            days.append(day_number(record.date) if record else 0)
+            publishers.append(names.setdefault(record.publisher if record else "", len(names)))
+        return (np.asarray(current, bool), np.asarray(days, np.int64), np.asarray(publishers, np.int64), names)
 
     def baseline(self, vector: np.ndarray) -> tuple[float, float, int]:
         """Mean and spread of a query's cosine to the sampled sentences, and the sample's size."""

@@ -246,7 +246,7 @@ class Ingestor:
             passages.append(StoredPassage(
                 id=passage_id(article.source, draft.index, article.sha), source=article.source,
                 title=article.title, date=article.date, language=article.language, chunk=draft.index,
-                text=draft.text, sentences=draft.sentences,
+                text=draft.text, sentences=draft.sentences, publisher=article.publisher, url=article.url,
             ))
         record = ArticleRecord(
             id=article.source, sha=article.sha, origin=article.origin, title=article.title, date=article.date,

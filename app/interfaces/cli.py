@@ -16,6 +16,7 @@ from typing import Any, BinaryIO, TextIO
 
 from app.answer.record import Answer, QuestionError
 from app.config import SettingError
+from app.filters import parse_filters
 from app.index.chroma import IndexUnavailable
 from app.index.lock import IndexBusy
 from app.ingest.pipeline import IngestStatus
@@ -92,11 +93,12 @@ def _lines(stream: BinaryIO, limit: int) -> Iterator[bytes | None]:
             yield line
 
 
-def _ask_batch(engine: Any, stdin: BinaryIO, stdout: TextIO) -> int:
+def _ask_batch(engine: Any, stdin: BinaryIO, stdout: TextIO, defaults: dict[str, Any]) -> int:
     """One JSON object per input line, in order; a bad line yields an error object.
 
     Lines are decoded one by one, so an undecodable or oversized line is one
-    error and the batch goes on.
+    error and the batch goes on. A line's own "since", "until" and "sources"
+    take the place of the command line's (`defaults`).
     """
     failures = 0
     limit = engine.settings.max_request_bytes
@@ -118,7 +120,8 @@ def _ask_batch(engine: Any, stdin: BinaryIO, stdout: TextIO) -> int:
             question = item.get("question")
             if not isinstance(question, str):
                 raise QuestionError("'question' must be a string")
-            out = engine.answer(question, item.get("history") or ()).to_dict(id=qid)
+            limits = {**defaults, **{key: item[key] for key in ("since", "until", "sources") if key in item}}
+            out = engine.answer(question, item.get("history") or (), parse_filters(**limits)).to_dict(id=qid)
         except json.JSONDecodeError as exc:
             failures += 1
             out = {"id": qid, "error": f"line {lineno}: invalid JSON ({exc.msg})"}
@@ -151,11 +154,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if not engine.stats()["passages"]:
         raise IndexUnavailable(f"no articles are indexed (corpus: {engine.settings.corpus_dir}); "
                                "add .txt, .md or .html files and run `python -m app ingest`")
+    limits = {"since": args.since, "until": args.until, "sources": args.source}
     if args.jsonl:
-        return _ask_batch(engine, sys.stdin.buffer, sys.stdout)
+        return _ask_batch(engine, sys.stdin.buffer, sys.stdout, limits)
     question = " ".join(args.question)
     try:
-        answer = engine.answer(question)
+        answer = engine.answer(question, filters=parse_filters(**limits))
     except QuestionError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -188,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     form = ask.add_mutually_exclusive_group()
     form.add_argument("--json", action="store_true", help="print one JSON object")
     form.add_argument("--jsonl", action="store_true", help='read {"id", "question"} lines on stdin')
+    ask.add_argument("--since", help="only articles dated on or after (YYYY-MM-DD, YYYY-MM or YYYY)")
+    ask.add_argument("--until", help="only articles dated on or before (YYYY-MM-DD, YYYY-MM or YYYY)")
+    ask.add_argument("--source", action="append", help="only articles of this publisher (repeatable)")
     ask.set_defaults(func=cmd_ask)
 
     for name, module, text in (

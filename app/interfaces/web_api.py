@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from app.answer.question import Turn
 from app.answer.record import QuestionError
+from app.filters import parse_filters
 from app.index.chroma import IndexUnavailable
 from app.interfaces.http_body import bounded_route
 from app.interfaces.service import Service
@@ -30,6 +31,11 @@ class AskRequest(BaseModel):
         description="Earlier turns of the conversation, oldest first, for follow-up questions "
         "(only the latest ones are used: NEWSQA_MAX_HISTORY_TURNS, NEWSQA_MAX_HISTORY_CHARS).",
     )
+    since: str | None = Field(None, description="Only articles dated on or after: YYYY-MM-DD, YYYY-MM or YYYY.",
+                              examples=["2025-06-01"])
+    until: str | None = Field(None, description="Only articles dated on or before: YYYY-MM-DD, YYYY-MM or YYYY.",
+                              examples=["2025-06-30"])
+    sources: list[str] | None = Field(None, description="Only articles of these publishers.")
 
 
 def _retry_later(detail: str) -> HTTPException:
@@ -47,7 +53,8 @@ def build_router(service: Service) -> APIRouter:
         summary="Answer a question with citations",
         responses={
             200: {"description": "The same JSON object as `python -m app ask --json`."},
-            400: {"description": "The question cannot be asked (empty, too long, not valid text)."},
+            400: {"description": "The question cannot be asked (empty, too long, not valid text), "
+                               "or a filter is malformed (the message names it)."},
             413: {"description": "The body is over NEWSQA_MAX_REQUEST_BYTES."},
             422: {"description": "The body is not JSON of the expected shape."},
             503: {"description": "The index is still being built, or cannot be read right now (Retry-After)."},
@@ -61,7 +68,8 @@ def build_router(service: Service) -> APIRouter:
             reason = status.get("error") or status["progress"]  # the error is already free of server paths
             raise _retry_later(f"the index is not ready yet ({reason}); try again shortly")
         try:
-            return service.engine.answer(request.question, request.history).to_dict()
+            filters = parse_filters(request.since, request.until, request.sources)
+            return service.engine.answer(request.question, request.history, filters).to_dict()
         except QuestionError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
         except IndexUnavailable:
