@@ -18,9 +18,9 @@ from datetime import date
 from typing import Any
 
 from app.answer.record import QuestionError
+from app.ingest.metadata import MAX_PUBLISHER_CHARS
 
 MAX_PUBLISHERS = 50
-MAX_PUBLISHER_CHARS = 200
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 

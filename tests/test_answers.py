@@ -98,7 +98,7 @@ def test_answer_record_shape(engine):
     assert list(data)[:8] == ["id", "question", "answer", "found", "mode", "citations", "passages", "timings_ms"]
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     for citation in data["citations"]:
-        assert set(citation) == {"n", "source", "title", "date", "text", "score"}
+        assert set(citation) == {"n", "source", "title", "date", "text", "score", "url", "publisher"}
     for passage in data["passages"]:
         assert set(passage) == {"id", "source", "title", "date", "text", "score", "cited"}
 

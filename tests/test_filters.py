@@ -13,7 +13,10 @@ import pytest
 from app.answer.record import QuestionError
 from app.engine import Engine
 from app.filters import Filters, parse_filters
+from app.interfaces.slack_blocks import answer_blocks, words_for
+from app.interfaces.slack_blocks import escape as slack_escape
 from app.interfaces.web import create_app
+from app.interfaces.web_ui import esc, render_card
 from tests.conftest import SHARED_DATA, make_settings
 from tests.web_helpers import ThreadServer
 
@@ -157,3 +160,17 @@ def test_the_api_takes_a_period_and_names_a_bad_field(api: str):
                        ({"since": "2026-02", "until": "2026-01"}, "empty")):
         response = httpx.post(f"{api}/api/ask", json={"question": ARCTIC, **bad}, timeout=60)
         assert response.status_code == 400 and named in response.json()["detail"]
+
+
+@pytest.mark.slow
+def test_citations_carry_the_articles_address_and_publisher_as_links(news_engine: Engine):
+    record = next(iter(news_engine.snapshot.articles.values()))
+    answer = news_engine.answer(record.title)
+    assert answer.found and answer.citations
+    for citation in answer.citations:
+        article = news_engine.snapshot.articles[citation.source]
+        assert (citation.url, citation.publisher) == (article.url, article.publisher) and citation.url.startswith("http")
+        card = render_card(citation, "card")
+        assert f'href="{esc(citation.url)}" target="_blank" rel="noopener noreferrer nofollow"' in card
+    blocks = json.dumps(answer_blocks(answer, words_for(record.title)), ensure_ascii=False)
+    assert f"<{slack_escape(answer.citations[0].url)}|" in blocks and answer.citations[0].publisher in blocks

@@ -248,3 +248,23 @@ def test_a_file_without_sentences_is_refused(tmp_path):
     (corpus / "marks.txt").write_text("!!! ؟؟؟ ...\n", encoding="utf-8")
     report = engine.ingest()
     assert [name for name, _ in report.errors] == ["marks.txt"] and report.added == []
+
+
+def test_html_meta_tags_and_json_ld_give_date_publisher_and_a_safe_url(tmp_path):
+    page = tmp_path / "story.html"
+    body = "<p>" + "اتفق قادة الحلف على رفع الإنفاق الدفاعي في قمة لاهاي. " * 3 + "</p>"
+    page.write_text(
+        '<html><head><meta property="og:site_name" content="  صحيفة   المثال ">'
+        '<meta property="og:url" content="https://example.com/news/1?a=1&amp;b=2">'
+        '<script type="application/ld+json">{"@type": "NewsArticle", "headline": "عنوان من JSON-LD",'
+        ' "datePublished": "2025-06-25T10:00:00+03:00", "publisher": {"name": "أخرى"}}</script>'
+        f"</head><body>{body}</body></html>", encoding="utf-8")
+    article = load_article(page, 10**6)
+    assert (article.publisher, article.url, article.date) == ("صحيفة المثال", "https://example.com/news/1?a=1&b=2",
+                                                              "2025-06-25")
+    assert article.title == "عنوان من JSON-LD" and "JSON-LD" not in article.body and "NewsArticle" not in article.body
+    hostile = tmp_path / "hostile.html"
+    hostile.write_text('<html><head><link rel="canonical" href="javascript:alert(1)">'
+                       '<meta property="og:url" content="https://x.example/a b"></head>'
+                       f"<body>{body}</body></html>", encoding="utf-8")
+    assert load_article(hostile, 10**6).url == ""  # neither a script nor an address with a space

@@ -60,7 +60,7 @@ def test_ask_in_arabic_returns_the_cli_json_object(api: str, engine: Engine) -> 
     assert "[1]" in body["answer"]
     first = body["citations"][0]
     assert first["n"] == 1 and (SEEDS / first["source"]).exists()
-    assert set(first) == {"n", "source", "title", "date", "text", "score"}
+    assert set(first) == {"n", "source", "title", "date", "text", "score", "url", "publisher"}
     assert any(p["cited"] == 1 and p["text"] == first["text"] for p in body["passages"])  # and among the retrieved
 
 

@@ -61,6 +61,6 @@ def _citations(hits: list[Hit], order: dict[int, int], quotes: dict[int, list[st
         p = hit.passage
         citations.append(
             Citation(n=new, source=p.source, title=p.title, date=p.date, text=p.text, score=hit.score,
-                     quotes=quotes.get(original, []), passage_id=p.id)
+                     quotes=quotes.get(original, []), passage_id=p.id, url=p.url, publisher=p.publisher)
         )
     return citations

@@ -50,6 +50,8 @@ class Citation:
     # Sentences of `text` the answer relies on (for highlighting); not part of the JSON contract.
     quotes: list[str] = field(default_factory=list)
     passage_id: str = ""  # which retrieved passage it is (`Passage.id`); not part of the contract either
+    url: str = ""  # the original article's address, when its metadata gave one (http or https only)
+    publisher: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from app.ingest.articles import Article, ArticleError
-from app.ingest.metadata import find_date
+from app.ingest.metadata import find_date, publisher_name, web_url
 from app.text.arabic import detect_language
 
 MAX_ID_CHARS = 200
@@ -70,8 +70,8 @@ def _article(raw: bytes, max_bytes: int, origin: str) -> Article:
         body=body,
         sha=hashlib.sha256(json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest(),
         origin=origin,
-        url=fields["url"].strip(),
-        publisher=fields["source"].strip(),
+        url=web_url(fields["url"]),
+        publisher=publisher_name(fields["source"]),
         author=fields["author"].strip(),
     )
 

@@ -7,12 +7,14 @@ title and date where the file states them, and the body's language.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
+from typing import Any
 
-from app.ingest.metadata import find_date, pick_title, split_date_field
+from app.ingest.metadata import TITLE_MAX_CHARS, find_date, pick_title, publisher_name, split_date_field, web_url
 from app.text.arabic import detect_language
 from app.text.chrome import strip_chrome
 
@@ -38,6 +40,16 @@ class Article:
     author: str = ""
 
 
+@dataclass
+class Stated:
+    """What a file says about itself besides its text (front matter, meta tags, JSON-LD)."""
+
+    title: str = ""
+    date: str = ""
+    url: str = ""
+    publisher: str = ""
+
+
 def load_article(path: Path, max_bytes: int) -> Article:
     if path.suffix.lower() not in SUPPORTED:
         raise ArticleError(f"{path.name}: unsupported type (use {', '.join(SUPPORTED)})")
@@ -54,18 +66,18 @@ def load_article(path: Path, max_bytes: int) -> Article:
         raise ArticleError(f"{path.name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
 
     suffix = path.suffix.lower()
-    stated_title, stated_date = "", ""
+    stated = Stated()
     if suffix in (".html", ".htm"):
-        text, stated_title, stated_date = _html_to_text(text)
+        text, stated = _html_to_text(text)
     elif suffix in (".md", ".markdown"):
-        text, stated_title, stated_date = _markdown_to_text(text)
+        text, stated = _markdown_to_text(text)
 
     cleaned = strip_chrome(text)
     field_date, body = split_date_field(cleaned.body)
     if not body.strip():
         raise ArticleError(f"{path.name}: no article text found")
-    title = stated_title or pick_title(cleaned.head)
-    date = stated_date or field_date or find_date("\n".join(cleaned.head + cleaned.stamps))
+    title = stated.title or pick_title(cleaned.head)
+    date = stated.date or field_date or find_date("\n".join(cleaned.head + cleaned.stamps))
     return Article(
         source=path.name,
         title=title.strip(),
@@ -74,6 +86,8 @@ def load_article(path: Path, max_bytes: int) -> Article:
         body=body.strip(),
         sha=hashlib.sha256(raw).hexdigest(),
         origin=str(path.resolve()),
+        url=stated.url,
+        publisher=stated.publisher,
     )
 
 
@@ -82,7 +96,7 @@ _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(^\s{0,3}(?:#{1,6}|>|[-*+]|\d+\.)\s+)|[*_`]{1,3}", re.MULTILINE)
 
 
-def _markdown_to_text(text: str) -> tuple[str, str, str]:
+def _markdown_to_text(text: str) -> tuple[str, Stated]:
     """Plain text, front-matter title/date and the first `#` heading as title."""
     title, date = "", ""
     front = _FRONT_MATTER.match(text)
@@ -101,7 +115,7 @@ def _markdown_to_text(text: str) -> tuple[str, str, str]:
     if heading:
         text = text[: heading.start()] + text[heading.end():]
     text = _MD_LINK.sub(r"\1", text)
-    return _MD_MARKS.sub("", text), title, date
+    return _MD_MARKS.sub("", text), Stated(title=title, date=date)
 
 
 class _HtmlText(HTMLParser):
@@ -119,25 +133,41 @@ class _HtmlText(HTMLParser):
         self.title = ""
         self.h1 = ""
         self.date = ""
+        self.url = ""
+        self.publisher = ""
+        self.in_json_ld = False
+        self.json_ld: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {k: v or "" for k, v in attrs}
+        if tag == "script" and values.get("type", "").lower() == "application/ld+json":
+            self.in_json_ld = True
         if tag in self.SKIP:
             self.skip_depth += 1
         elif tag == "title" and not self.skip_depth:  # not an <svg>'s <title>
             self.in_title = True
         elif tag == "h1":
             self.in_h1 = True
-        elif tag == "meta" and values.get("property", values.get("name", "")).lower() in (
-            "article:published_time", "date", "pubdate", "publishdate",
-        ):
-            self.date = self.date or find_date(values.get("content", ""))
+        elif tag == "meta":
+            self._meta(values.get("property", values.get("name", "")).lower(), values.get("content", ""))
+        elif tag == "link" and values.get("rel", "").lower() == "canonical":
+            self.url = self.url or web_url(values.get("href", ""))
         elif tag == "time" and values.get("datetime"):
             self.date = self.date or find_date(values["datetime"])
         if tag in self.BLOCK:
             self.parts.append("\n")
 
+    def _meta(self, name: str, content: str) -> None:
+        if name in ("article:published_time", "date", "pubdate", "publishdate"):
+            self.date = self.date or find_date(content)
+        elif name == "og:url":
+            self.url = self.url or web_url(content)
+        elif name == "og:site_name":
+            self.publisher = self.publisher or publisher_name(content)
+
     def handle_endtag(self, tag: str) -> None:
+        if tag == "script":
+            self.in_json_ld = False
         if tag in self.SKIP and self.skip_depth:
             self.skip_depth -= 1
         elif tag == "title":
@@ -148,7 +178,9 @@ class _HtmlText(HTMLParser):
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
-        if self.in_title:
+        if self.in_json_ld:
+            self.json_ld.append(data)
+        elif self.in_title:
             self.title += data
         elif self.skip_depth:
             return
@@ -158,11 +190,37 @@ class _HtmlText(HTMLParser):
             self.parts.append(data)
 
 
-def _html_to_text(html: str) -> tuple[str, str, str]:
+def _html_to_text(html: str) -> tuple[str, Stated]:
     parser = _HtmlText()
     parser.feed(html)
     parser.close()
     lines = (" ".join(line.split()) for line in "".join(parser.parts).split("\n"))
     text = "\n".join(line for line in lines if line)
     title = " ".join((parser.h1 or parser.title).split())
-    return text, title, parser.date
+    ld = _news_article("".join(parser.json_ld))
+    return text, Stated(
+        title=title or ld.title, date=parser.date or ld.date, url=parser.url or ld.url,
+        publisher=parser.publisher or ld.publisher,
+    )
+
+
+def _news_article(data: str) -> Stated:
+    """A JSON-LD `NewsArticle` (or `Article`) block's headline, date, URL and publisher name."""
+    try:
+        found: Any = json.loads(data) if data.strip() else None
+    except json.JSONDecodeError:
+        return Stated()
+    items = found if isinstance(found, list) else (found.get("@graph", [found]) if isinstance(found, dict) else [])
+    for item in items:
+        if isinstance(item, dict) and str(item.get("@type", "")).endswith("Article"):
+            publisher = item.get("publisher")
+            name = publisher.get("name", "") if isinstance(publisher, dict) else publisher
+            page = item.get("mainEntityOfPage")
+            url = item.get("url") or (page.get("@id", "") if isinstance(page, dict) else page)
+            return Stated(
+                title=" ".join(str(item.get("headline", "")).split())[:TITLE_MAX_CHARS],
+                date=find_date(str(item.get("datePublished", ""))),
+                url=web_url(str(url or "")),
+                publisher=publisher_name(str(name or "")),
+            )
+    return Stated()

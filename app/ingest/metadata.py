@@ -40,6 +40,8 @@ _NAMED = re.compile(r"(?<!\d)(\d{1,2})\s+([^\W\d_]+)\s+(\d{4})(?!\d)")
 _DATE_FIELD = re.compile(r"^\s*date\s*[:=]?\s*(\d{4}-\d{1,2}-\d{1,2})\s*", re.IGNORECASE)
 TITLE_MIN_WORDS = 4
 TITLE_MAX_CHARS = 200
+MAX_URL_CHARS = 2000
+MAX_PUBLISHER_CHARS = 200
 
 
 def split_date_field(text: str) -> tuple[str, str]:
@@ -68,6 +70,24 @@ def find_date(text: str) -> str:
         except ValueError:
             continue
     return ""
+
+
+def web_url(value: str) -> str:
+    """`value` when it is an absolute http(s) URL a page may link to, else ''.
+
+    Article files are hostile: a `javascript:` or `data:` "URL", or one with spaces or
+    quotes, would become a link in the browser and in Slack. What is kept is safe to put
+    in an `href` once HTML-escaped.
+    """
+    value = (value or "").strip()
+    if len(value) > MAX_URL_CHARS or not re.fullmatch(r"https?://[^\s\"'<>|\\^`{}]+", value, re.IGNORECASE):
+        return ""
+    return value
+
+
+def publisher_name(value: str) -> str:
+    """A publisher's name on one line, as filters match it and citations show it."""
+    return " ".join((value or "").split())[:MAX_PUBLISHER_CHARS]
 
 
 def pick_title(head: list[str]) -> str:

@@ -150,9 +150,13 @@ def answer_text(answer: Answer) -> str:
 def _source_block(citation: Citation) -> Block:
     """`[n] title · date · `file`` over a short excerpt (the quoted sentence when there is one)."""
     head = f"*[{citation.n}]*"
-    if citation.title:
-        head += f" *{escape(cut_words(citation.title, TITLE_CHARS))}*"
-    meta = " · ".join(part for part in (escape(citation.date), f"`{citation.source.replace('`', '')}`") if part)
+    title = escape(cut_words(citation.title, TITLE_CHARS)).replace("|", "¦")  # `|` would end a link's text
+    if title and citation.url:  # ingest kept only http(s) addresses without spaces, `<`, `>` or `|`
+        head += f" *<{escape(citation.url)}|{title}>*"
+    elif title:
+        head += f" *{title}*"
+    meta = " · ".join(part for part in (escape(citation.date), escape(citation.publisher),
+                                        f"`{citation.source.replace('`', '')}`") if part)
     passage = citation.quotes[0] if citation.quotes else citation.text
     excerpt = escape(cut_words(" ".join(passage.split()), EXCERPT_CHARS))
     return _context(f"{head} {meta}\n{excerpt}")

@@ -141,14 +141,18 @@ def _label(cls: str, template: str, *, direction: Direction | None = None, **val
 def render_card(citation: Citation, anchor: str) -> str:
     head = " · ".join(
         part
-        for part in (_bdi(citation.date, "nqa-date"), _bdi(citation.source, "nqa-file"))
+        for part in (_bdi(citation.date, "nqa-date"), _bdi(citation.publisher), _bdi(citation.source, "nqa-file"))
         if part
     )
+    title = _bdi(citation.title, "nqa-title")
+    if citation.url:  # ingest kept only http(s) addresses; a new tab that cannot reach back to the page
+        title = (f'<a class="nqa-link" href="{esc(citation.url)}" target="_blank" rel="noopener noreferrer nofollow">'
+                 f'{title or _bdi(citation.url, "nqa-file")}</a>')
     return (
         f'<div class="nqa-card" id="{anchor}" dir="{text_direction(citation.text)}">'
         f'<div class="nqa-card-head" dir="{text_direction(citation.title or citation.text)}">'
         f'<span class="nqa-n">{esc(f"[{citation.n}]")}</span> '
-        f'{_bdi(citation.title, "nqa-title")} <span class="nqa-meta">{head}</span></div>'
+        f'{title} <span class="nqa-meta">{head}</span></div>'
         f'<div class="nqa-passage">{highlight(citation.text, citation.quotes)}</div></div>'
     )
 
