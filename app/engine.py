@@ -202,6 +202,10 @@ class Engine:
             "embedder": self._parts.space,
         }
 
+    def publishers(self) -> list[str]:
+        """The publishers of the indexed articles, what `Filters.publishers` chooses from."""
+        return sorted({record.publisher for record in self.snapshot.articles.values() if record.publisher})
+
     # -- questions -------------------------------------------------------------
     def _check(self, question: object) -> str:
         return check_question(question, self.settings.max_question_chars)

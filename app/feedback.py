@@ -23,7 +23,7 @@ from typing import Any, Literal
 from app.config import Settings
 
 Rating = Literal["up", "down"]
-_CITATION_KEYS = ("n", "source", "title", "date", "text", "score")
+_CITATION_KEYS = ("n", "source", "title", "date", "text", "score", "url", "publisher")
 
 
 class FeedbackFile:

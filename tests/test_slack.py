@@ -32,6 +32,7 @@ from app.answer.record import Answer, Citation
 from app.config import get_settings
 from app.engine import Engine
 from app.feedback import read_feedback
+from app.filters import NO_FILTERS, Filters, parse_filters
 from app.interfaces import cli, slack
 from app.interfaces.slack_blocks import (
     FEEDBACK_BLOCK_ID,
@@ -72,6 +73,7 @@ class RecordingEngine:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.calls: list[tuple[str, list[dict[str, str]]]] = []
+        self.filters: list[Filters] = []  # what each call was limited to, in the same order
         self.fail: Exception | None = None
         self._go = threading.Event()
         self._go.set()
@@ -84,12 +86,13 @@ class RecordingEngine:
         finally:
             self._go.set()
 
-    def answer(self, question: str, history: Any = ()) -> Answer:
+    def answer(self, question: str, history: Any = (), filters: Filters = NO_FILTERS) -> Answer:
         self.calls.append((question, [dict(turn) for turn in history]))
+        self.filters.append(filters)
         self._go.wait(timeout=120)
         if self.fail is not None:
             raise self.fail
-        return self.engine.answer(question, history)
+        return self.engine.answer(question, history, filters)
 
 
 def events_url(server: ThreadServer) -> str:
@@ -579,6 +582,23 @@ def test_a_vote_after_a_restart_is_still_recorded(bot_settings, fake, recorder):
     vote = read_feedback(bot_settings.feedback_file)[-1]
     assert vote["rating"] == "up" and vote["question"] == QUESTION
     assert vote["answer"] == update.args["text"] and vote["mode"] == "extractive" and vote["found"] is True
+
+
+def test_ask_command_takes_a_period_before_the_question(bot, fake, recorder, idle):
+    hook = uuid.uuid4().hex
+    asked = {"command": "/ask", "user_id": "U0READER", "channel_id": new_channel(), "api_app_id": APP_ID,
+             "team_id": TEAM_ID, "response_url": fake.response_url(hook)}
+    response, _ = post_signed(bot, urlencode({**asked, "text": f"since:2025-10 until:2025-10 {QUESTION}"}),
+                              "application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    reply = fake.wait_for("response_url", lambda c: c.args["hook"] == hook)
+    assert recorder.calls[-1][0] == QUESTION and recorder.filters[-1] == parse_filters("2025-10", "2025-10")
+    assert reply.args["text"]
+    bad = uuid.uuid4().hex
+    post_signed(bot, urlencode({**asked, "response_url": fake.response_url(bad), "text": f"since:2025-13 {QUESTION}"}),
+                "application/x-www-form-urlencoded")
+    refused = fake.wait_for("response_url", lambda c: c.args["hook"] == bad)
+    assert "since" in refused.args["text"]
 
 
 def test_ask_command_answers_ephemerally_and_its_vote_counts(bot, bot_settings, fake, engine, recorder):

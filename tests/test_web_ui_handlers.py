@@ -139,6 +139,15 @@ def test_an_empty_question_does_nothing(ui: ChatUI) -> None:
     assert ask(ui, " \n\t ") == []
 
 
+def test_the_period_chosen_limits_the_answer_and_a_bad_date_is_explained(ui: ChatUI) -> None:
+    steps = [(list(chat), *rest) for chat, *rest in ui.respond(ARCTIC, [], [], {}, "ar", "2025-10", "2025-10", [])]
+    record = steps[-1][3]["1"]
+    assert record["passages"] and {p["date"] for p in record["passages"]} == {"2025-10-15"}
+    with pytest.warns(UserWarning, match="since"):
+        chat, box, _, _ = list(ui.respond(ARCTIC, [], [], {}, "ar", "2025-13", "", []))[-1]
+    assert chat == [] and box == ARCTIC
+
+
 def test_an_over_long_question_is_explained_and_given_back(ui: ChatUI) -> None:
     question = "س" * (ui.settings.max_question_chars + 1)
     earlier = [{"role": "user", "content": "earlier"}]
@@ -156,7 +165,7 @@ def test_a_question_with_a_lone_surrogate_is_answered(ui: ChatUI) -> None:
 
 
 def test_an_engine_failure_is_shown_by_its_type_only(ui: ChatUI, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(question: str, history: Any):
+    def broken(question: str, history: Any, filters: Any):
         raise OSError("/srv/secret/index is unreadable")
         yield  # a generator, like the engine's stream
 
@@ -230,7 +239,8 @@ def test_a_vote_on_a_question_or_an_unknown_message_records_nothing(ui: ChatUI) 
 def test_relabel_puts_every_label_in_the_chosen_language(ui: ChatUI, lang: str) -> None:
     text = labels()[lang]
     direction = "rtl" if lang == "ar" else "ltr"
-    header, status, chatbot, question, send, new_chat, box, help_, files, upload_btn, dataset = ui.relabel(lang)
+    (header, status, chatbot, question, send, new_chat, box, help_, files, upload_btn, dataset,
+     period, since, until, publishers) = ui.relabel(lang)
     assert f'dir="{direction}"' in header and esc(text["title"]) in header
     assert 'href="docs"' in header and esc(text["api_docs"]) in header
     assert f'dir="{direction}"' in status and "nqa-ready" in status
@@ -241,6 +251,9 @@ def test_relabel_puts_every_label_in_the_chosen_language(ui: ChatUI, lang: str) 
     assert (send.value, new_chat.value, upload_btn.value) == (text["send"], text["new_chat"], text["upload_button"])
     assert (box.label, files.label, dataset.label) == (text["upload_title"], text["upload_files"], text["examples"])
     assert shows_label(help_, text["upload_help"]) and str(ui.settings.max_upload_files) in visible_text(help_)
+    assert (period.label, since.label, until.label, publishers.label) == (
+        text["period_title"], text["since"], text["until"], text["publishers"])
+    assert publishers.visible is False  # the seeds name no publisher: nothing to choose
 
 
 def test_the_first_load_follows_the_browsers_language(ui: ChatUI) -> None:

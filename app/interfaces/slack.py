@@ -35,6 +35,7 @@ from app.answer.question import Turn
 from app.answer.record import QuestionError
 from app.config import SettingError, Settings, get_settings
 from app.feedback import Rating, record_feedback
+from app.filters import Filters, parse_filters
 from app.interfaces.http_body import bounded_route
 from app.interfaces.slack_blocks import (
     FEEDBACK_DOWN,
@@ -249,7 +250,8 @@ class SlackBot:
     def _reply(self, question: str, history: Sequence[Turn], words: Words) -> tuple[str, list[Block] | None]:
         """The reply's text and blocks; a question the engine refuses gets its reason."""
         try:
-            answer = self.engine.answer(question, history)
+            question, filters = split_filters(question)
+            answer = self.engine.answer(question, history, filters)
         except QuestionError as exc:
             return words["question_error"].format(error=exc), None
         key = secrets.token_hex(8)
@@ -322,6 +324,23 @@ class SlackBot:
             respond(text=words["feedback_failed"], response_type="ephemeral", replace_original=False)
             return
         respond(text=words["thanks"], response_type="ephemeral", replace_original=False)
+
+
+_FILTER_WORD = re.compile(r"\s*(since|until|source):(\S+)", re.IGNORECASE)
+
+
+def split_filters(text: str) -> tuple[str, Filters]:
+    """`since:2025-06 until:2025-07 source:okaz question…`: the words before the question limit it
+    (`source:` may repeat); a malformed one is a `QuestionError` naming it."""
+    values: dict[str, Any] = {"since": None, "until": None, "sources": []}
+    while match := _FILTER_WORD.match(text):
+        key, value = match[1].lower(), match[2]
+        if key == "source":
+            values["sources"].append(value)
+        else:
+            values[key] = value
+        text = text[match.end():]
+    return text.strip(), parse_filters(**values)
 
 
 def _ack(ack: Callable[..., Any]) -> None:

@@ -24,6 +24,7 @@ from app.answer.markers import MARKER, marker_numbers
 from app.answer.record import Answer, Citation, Passage, QuestionError
 from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
+from app.filters import parse_filters
 from app.interfaces.service import Service
 from app.text.arabic import Direction, Language, detect_language, text_direction
 from app.uploads import ALLOWED_SUFFIXES, UploadOutcome, add_articles, discard_received
@@ -267,8 +268,10 @@ class ChatUI:
         self.settings = service.settings
         self.inbox = Path(gr.utils.get_upload_folder())  # where Gradio's upload endpoint stores what it receives
 
-    def respond(self, message: str, chat: list, turns: list, answers: dict, lang: Language) -> Iterator[tuple]:
-        """A question: the pending line, the streamed text, then the cited answer (chat, box, turns, answers)."""
+    def respond(self, message: str, chat: list, turns: list, answers: dict, lang: Language,
+                since: str = "", until: str = "", publishers: list[str] | None = None) -> Iterator[tuple]:
+        """A question: the pending line, the streamed text, then the cited answer (chat, box, turns, answers),
+        within the period and publishers chosen (a malformed date is a warning, the question kept)."""
         # A lone surrogate (only a script sends one) would break the page's event stream when echoed.
         message = message.encode("utf-8", "replace").decode("utf-8")
         if not message.strip():
@@ -283,7 +286,8 @@ class ChatUI:
         yield chat, "", turns, answers
         partial, final = "", None
         try:
-            for item in self.service.engine.stream(message, turns):
+            filters = parse_filters(since, until, publishers)
+            for item in self.service.engine.stream(message, turns, filters):
                 if isinstance(item, Answer):
                     final = item
                     break
@@ -377,7 +381,16 @@ class ChatUI:
             gr.File(label=text["upload_files"]),
             gr.Button(value=text["upload_button"]),
             gr.Dataset(label=text["examples"]),
+            gr.Accordion(label=text["period_title"]),
+            gr.Textbox(label=text["since"]),
+            gr.Textbox(label=text["until"]),
+            self._publisher_choice(text["publishers"]),
         )
+
+    def _publisher_choice(self, label: str) -> gr.Dropdown:
+        """The publishers to choose from, shown only when the index has more than one."""
+        names = self.service.engine.publishers() if self.service.ready else []
+        return gr.Dropdown(label=label, choices=names, visible=len(names) > 1)
 
     def on_load(self, request: gr.Request) -> tuple:
         """Start in the browser's language (Arabic if it prefers Arabic)."""
@@ -433,6 +446,10 @@ class ChatUI:
                         )
                         upload_btn = gr.Button(elem_id="nqa-upload-btn")
                         upload_result = gr.HTML(elem_id="nqa-upload-result")
+                    with gr.Accordion(open=False, elem_id="nqa-period-box") as period_box:
+                        since = gr.Textbox(elem_id="nqa-since", max_lines=1, max_length=10)
+                        until = gr.Textbox(elem_id="nqa-until", max_lines=1, max_length=10)
+                        publishers = gr.Dropdown(multiselect=True, choices=[], visible=False, elem_id="nqa-publishers")
             turns = gr.State([])  # plain {"role", "content"} text for the engine's follow-ups
             answers = gr.State({})  # chat message index -> Answer.to_dict(), for feedback
             timer = gr.Timer(1.0)
@@ -440,7 +457,7 @@ class ChatUI:
             gr.on(
                 [question.submit, send.click],
                 self.respond,
-                inputs=[question, chatbot, turns, answers, lang],
+                inputs=[question, chatbot, turns, answers, lang, since, until, publishers],
                 outputs=[chatbot, question, turns, answers],
                 concurrency_id="answer",
             )
@@ -462,7 +479,7 @@ class ChatUI:
             )
             timer.tick(self.refresh, inputs=[lang], outputs=[status, timer], concurrency_limit=None)
             labelled = [header, status, chatbot, question, send, new_chat,
-                        upload_box, upload_help, files, upload_btn, sample.dataset]
+                        upload_box, upload_help, files, upload_btn, sample.dataset, period_box, since, until, publishers]
             lang.input(self.relabel, inputs=[lang], outputs=labelled, concurrency_limit=None)
             demo.load(self.on_load, outputs=[lang, *labelled], concurrency_limit=None)
         demo.queue(default_concurrency_limit=self.settings.concurrency)
