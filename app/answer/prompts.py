@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache, lru_cache
+from functools import cache
+from typing import Any
 
 from app.config import PROMPTS_DIR
 
@@ -28,12 +29,14 @@ def template(name: str) -> str:
     return (PROMPTS_DIR / f"{name}.txt").read_text(encoding="utf-8")
 
 
-@lru_cache(maxsize=1)
-def _messages() -> dict[str, dict[str, str]]:
-    return json.loads((PROMPTS_DIR / "messages.json").read_text(encoding="utf-8"))
+@cache
+def wording(name: str) -> Any:
+    """`prompts/<name>.json`, read once: the one loader of every interface's words
+    (`messages`, `ui_labels`, `examples`, `slack_messages`)."""
+    return json.loads((PROMPTS_DIR / f"{name}.json").read_text(encoding="utf-8"))
 
 
 def message(key: str, language: str) -> str:
     """A fixed message in the question's language (English when it has no translation)."""
-    texts = _messages()[key]
+    texts = wording("messages")[key]
     return texts.get(language, texts["en"])

@@ -12,13 +12,11 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from app.answer.markers import MARKER_SOURCE
-from app.answer.prompts import message
+from app.answer.prompts import message, wording
 from app.answer.record import Answer, Citation
-from app.config import PROMPTS_DIR
 from app.text.arabic import detect_language
 
 SECTION_LIMIT = 3000  # characters in one section's text
@@ -40,10 +38,8 @@ _BREAK = re.compile(rf"(\s+(?!{MARKER_SOURCE}))")  # a marker stays with the wor
 _SLACK_REF = re.compile(r"<([^<>]*)>")
 
 
-@lru_cache(maxsize=1)
 def _messages() -> dict[str, dict[str, str]]:
-    with (PROMPTS_DIR / "slack_messages.json").open(encoding="utf-8") as handle:
-        return json.load(handle)
+    return wording("slack_messages")
 
 
 def words_for(text: str) -> Words:

@@ -9,20 +9,18 @@ character, so Arabic reads right-to-left and English left-to-right side by side.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import uuid
 from collections.abc import Iterator
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from app.answer.markers import MARKER, marker_numbers
+from app.answer.prompts import wording
 from app.answer.record import Answer, Citation, Passage, QuestionError
-from app.config import PROMPTS_DIR
 from app.feedback import record_feedback
 from app.filters import parse_filters
 from app.interfaces.service import Service
@@ -43,18 +41,12 @@ CONSULTED_CHARS = 240  # how much of an uncited passage "also consulted" shows
 _ESCAPES = str.maketrans({ch: f"&#{ord(ch)};" for ch in "&<>\"'[]()*_`~#|$\\!{}:="})
 
 
-@lru_cache(maxsize=1)
 def labels() -> dict[str, dict[str, str]]:
-    with (PROMPTS_DIR / "ui_labels.json").open(encoding="utf-8") as handle:
-        data = json.load(handle)
-    return {lang: data[lang] for lang in ("ar", "en")}
+    return wording("ui_labels")
 
 
-@lru_cache(maxsize=1)
 def examples() -> dict[str, list[str]]:
-    with (PROMPTS_DIR / "examples.json").open(encoding="utf-8") as handle:
-        data = json.load(handle)
-    return {lang: data[lang] for lang in ("ar", "en")}
+    return wording("examples")
 
 
 def esc(text: str) -> str:

@@ -24,7 +24,7 @@ Direction = Literal["rtl", "ltr"]
 # Harakat, Quranic marks, superscript alef: meaning-preserving marks that vary by typist.
 _DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _TATWEEL = "\u0640"
-_DIGIT_MAP = str.maketrans(
+WESTERN_DIGITS = str.maketrans(  # the one map of Arabic-Indic digits (and their marks) to ASCII
     {
         **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
         **{chr(0x06F0 + i): str(i) for i in range(10)},  # Extended (Persian) digits
@@ -41,7 +41,7 @@ _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 def _strip_marks(text: str) -> str:
     """Diacritics, tatweel, digit scripts and case: variants that never change a word."""
     text = unicodedata.normalize("NFKC", text)
-    return _DIACRITICS.sub("", text).replace(_TATWEEL, "").translate(_DIGIT_MAP).lower()
+    return _DIACRITICS.sub("", text).replace(_TATWEEL, "").translate(WESTERN_DIGITS).lower()
 
 
 def normalize(text: str) -> str:
