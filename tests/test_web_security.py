@@ -240,7 +240,7 @@ def test_upload_rejections_name_files_never_server_folders(site: Site) -> None:
 def test_one_vote_per_answer_per_visitor_and_a_change_replaces_it(site: Site) -> None:
     session = uuid.uuid4().hex
     feedback = site.workdir / "feedback.jsonl"
-    queue_event(site, session, "respond", [ENGLISH, [], None, None, "en"])
+    queue_event(site, session, "respond", [ENGLISH, [], None, None, "en", "", "", []])
     size_before = feedback.stat().st_size if feedback.exists() else 0
 
     like = {"index": 1, "value": "", "liked": True}
@@ -275,6 +275,6 @@ def test_an_index_that_cannot_be_opened_is_reported_without_server_paths(tmp_pat
 
 
 def test_a_chat_question_with_a_lone_surrogate_gets_an_answer_not_a_broken_stream(site: Site) -> None:
-    output = queue_event(site, uuid.uuid4().hex, "respond", ["Who hosted the forum?\ud800", [], None, None, "en"])
+    output = queue_event(site, uuid.uuid4().hex, "respond", ["Who hosted the forum?\ud800", [], None, None, "en", "", "", []])
     chat = json.dumps(output, ensure_ascii=False)
     assert "Who hosted the forum?" in chat and "\ud800" not in json.dumps(output)
