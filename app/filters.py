@@ -60,12 +60,6 @@ class Filters:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
-    def describe(self) -> dict[str, Any]:
-        """The filters as the JSON contract echoes them."""
-        return {"since": self.since.isoformat() if self.since else None,
-                "until": self.until.isoformat() if self.until else None,
-                "sources": list(self.publishers)}
-
 
 NO_FILTERS = Filters()
 

@@ -157,7 +157,9 @@ def test_the_api_takes_a_period_and_names_a_bad_field(api: str):
     answer = httpx.post(f"{api}/api/ask", json=body, timeout=60).json()
     assert answer["passages"] and {p["date"] for p in answer["passages"]} == {"2026-02-12"}
     for bad, named in (({"since": "2026-13"}, "since"), ({"until": "soon"}, "until"),
-                       ({"since": "2026-02", "until": "2026-01"}, "empty")):
+                       ({"since": "2026-02", "until": "2026-01"}, "empty"),
+                       ({"sources": [f"p{i}" for i in range(5000)]}, "sources"),
+                       ({"sources": ["x" * 100_000]}, "sources")):
         response = httpx.post(f"{api}/api/ask", json={"question": ARCTIC, **bad}, timeout=60)
         assert response.status_code == 400 and named in response.json()["detail"]
 

@@ -268,3 +268,10 @@ def test_html_meta_tags_and_json_ld_give_date_publisher_and_a_safe_url(tmp_path)
                        '<meta property="og:url" content="https://x.example/a b"></head>'
                        f"<body>{body}</body></html>", encoding="utf-8")
     assert load_article(hostile, 10**6).url == ""  # neither a script nor an address with a space
+    for ld in ('{"@type": "NewsArticle", "url": ', '[1, "x", {"@type": ["NewsArticle"]}]',
+               '{"@type": "NewsArticle", "publisher": [1, 2], "url": {"a": 1}, "datePublished": 7}'):
+        broken = tmp_path / "broken-ld.html"
+        broken.write_text(f'<html><head><script type="application/ld+json">{ld}</script></head>'
+                          f"<body>{body}</body></html>", encoding="utf-8")
+        article = load_article(broken, 10**6)  # malformed or odd JSON-LD is ignored, never a crash
+        assert (article.url, article.date) == ("", "") and "NewsArticle" not in article.body
