@@ -80,6 +80,7 @@ class Engine:
         self._writing = threading.Lock()  # one writer per process; readers never take it
         self._index_lock = None if self.settings.chroma_server else IndexLock(Path(self.settings.index_dir), "ingest")
         self._keep_index_lock = False
+        self._layout_checked = False
         self._watcher: threading.Thread | None = None
 
     # -- parts ---------------------------------------------------------------
@@ -177,10 +178,12 @@ class Engine:
         """Build the index from the corpus folder if it is empty; bring an older one up to date."""
         say = progress or (lambda _m: None)
         if self.snapshot.articles:
-            if self._parts.chroma.layout_is_old():
-                with self._writer(say) as chroma:
-                    say(f"upgrading the index: {chroma.upgrade()} passages given their filter metadata")
-                self.refresh()
+            if not self._layout_checked:  # once per process: every question comes through here
+                if self._parts.chroma.layout_is_old():
+                    with self._writer(say) as chroma:
+                        say(f"upgrading the index: {chroma.upgrade()} passages given their filter metadata")
+                    self.refresh()
+                self._layout_checked = True
             return
         say(f"building the index from {self.settings.corpus_dir} …")
         last = [0.0]
