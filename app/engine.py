@@ -163,13 +163,19 @@ class Engine:
     @contextmanager
     def _writer(self, say: Progress | None) -> Iterator[ChromaIndex]:
         """This process's one writer, and in embedded mode the index's (the lock file)."""
+        tell = say or (lambda _m: None)
         with self._writing:
             if self._index_lock is not None:
-                self._index_lock.acquire(say or (lambda _m: None))
+                self._index_lock.acquire(tell)
             try:
                 # Chroma is opened under the lock: two processes creating a new embedded store at
                 # once race on its tables ("table collections already exists").
-                yield self._parts.chroma
+                chroma = self._parts.chroma
+                # Any write marks the whole index as of the current layout, so rows an older
+                # newsqa wrote are brought up to it first (an `ingest` may be the first newer writer).
+                if chroma.layout_is_old():
+                    tell(f"upgrading the index: {chroma.upgrade()} passages given their filter metadata")
+                yield chroma
             finally:
                 if self._index_lock is not None and not self._keep_index_lock:
                     self._index_lock.release()
@@ -180,8 +186,8 @@ class Engine:
         if self.snapshot.articles:
             if not self._layout_checked:  # once per process: every question comes through here
                 if self._parts.chroma.layout_is_old():
-                    with self._writer(say) as chroma:
-                        say(f"upgrading the index: {chroma.upgrade()} passages given their filter metadata")
+                    with self._writer(say):  # which upgrades an older layout
+                        pass
                     self.refresh()
                 self._layout_checked = True
             return

@@ -121,7 +121,9 @@ def test_publishers_and_a_narrow_period_select_inside_retrieval(news_engine: Eng
 
 
 @pytest.mark.slow
-def test_an_index_from_before_filters_is_upgraded_at_start(news_engine: Engine, tmp_path: Path):
+@pytest.mark.parametrize("first", ["start", "ingest"])
+def test_an_index_from_before_filters_is_upgraded_by_the_first_newer_process(
+        news_engine: Engine, tmp_path: Path, first: str):
     settings = make_settings(corpus_dir=news_engine.settings.corpus_dir, index_dir=tmp_path / "index")
     engine = Engine(settings)
     engine.ingest()
@@ -134,7 +136,12 @@ def test_an_index_from_before_filters_is_upgraded_at_start(news_engine: Engine, 
 
     reopened = Engine(settings)
     messages: list[str] = []
-    reopened.ensure_ready(progress=messages.append)
+    if first == "start":
+        reopened.ensure_ready(progress=messages.append)
+    else:  # a write marks the index as new: the old rows must have been upgraded before it
+        extra = tmp_path / "extra.txt"
+        extra.write_text("خبر إضافي\n\nنص قصير عن موضوع لا علاقة له بالأرشيف.", encoding="utf-8")
+        reopened.ingest([extra], say=messages.append)
     assert any(f"{len(rows)} passages" in m for m in messages)
     assert {p.source for p in reopened.retrieve("أخبار", mode="dense", filters=okaz)} <= {
         r.id for r in reopened.snapshot.articles.values() if r.publisher == "okaz"}
