@@ -157,7 +157,7 @@ class Engine:
         targets = list(paths) if paths else [Path(self.settings.corpus_dir)]
         with self._writer(say) as chroma:
             report = Ingestor(self.settings, self._ingest_embedder, chroma).run(targets, prune, progress)
-        self.refresh()
+        self._snapshot = self._parts.refresher.refresh(self._snapshot, save_now=True)
         return report
 
     @contextmanager

@@ -69,19 +69,17 @@ class Retriever:
         if mode != "dense":
             weights = snapshot.rows_admitted(filters) if filters.active else None
             bm25 = dict(snapshot.lexical.search(query, self.candidates, snapshot.owns, weights))
-        sentences: dict[str, np.ndarray] = {}
-        if mode == "dense":
-            scores = dense
-        elif mode == "bm25":
-            scores = bm25
-        else:
-            sentences = self.chroma.sentence_vectors(sorted(dense.keys() | bm25.keys()))
+        if mode == "hybrid":  # the third signal: each candidate's best sentence
+            passages = self.chroma.fetch_passages(sorted(dense.keys() | bm25.keys()))
+            sentences = self.chroma.sentence_vectors(passages.values())
             best = {pid: float((m @ query_vector).max()) for pid, m in sentences.items() if len(m)}
             scores = relative_score_fusion([dense, bm25, best])
+        else:
+            scores = dense if mode == "dense" else bm25
         top = [pid for pid, _ in sorted(scores.items(), key=lambda item: item[1], reverse=True)[: top_k + 2]]
-        passages = self.chroma.fetch_passages(top)
         if mode != "hybrid":
-            sentences = self.chroma.sentence_vectors(top)
+            passages = self.chroma.fetch_passages(top)
+            sentences = self.chroma.sentence_vectors([passages[pid] for pid in top if pid in passages])
         hits = [Hit(passages[pid], scores[pid], dense.get(pid), sentences.get(pid))
                 for pid in top if pid in passages]  # a row removed by a writer meanwhile is skipped
         return hits[:top_k]

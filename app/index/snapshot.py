@@ -9,9 +9,13 @@ the reference; a question that started on the old one finishes on it.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
+import os
 import threading
 import time
+import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -86,37 +90,51 @@ class Refresher:
     Saving the cache rewrites it whole (hundreds of MB at 15,000 articles), so
     during a long upload it is saved at most every `SAVE_EVERY_S`; a process
     that starts from an older cache only fetches and tokenises the difference.
+    The article records and the baseline sample are saved beside it (`view`):
+    a process starting on an index nobody changed since reads nothing from
+    Chroma but its generation (reading 15,000 records and sampling the
+    sentence vectors took seconds of every cold `ask`).
     """
 
     def __init__(self, chroma: ChromaIndex, folder: Path) -> None:
         self.chroma = chroma
         self.folder = folder
+        self.view = folder.with_name(f"{folder.name}.view.npz")
         self._terms: TermCounts | None = None
+        self._made: Snapshot | None = None  # the last snapshot made: what `_save` writes beside the counts
         self._unsaved = False
         self._saved_at: float | None = None  # the first refresh of a process saves at once
         self._lock = threading.Lock()  # one refresh at a time; readers never take it
 
-    def refresh(self, current: Snapshot) -> Snapshot:
-        """The snapshot for Chroma as it is now (`current` itself when nothing changed)."""
+    def refresh(self, current: Snapshot, save_now: bool = False) -> Snapshot:
+        """The snapshot for Chroma as it is now (`current` itself when nothing changed); `save_now`
+        writes the cache even within `SAVE_EVERY_S` (the end of an ingest: the next process
+        starts from it)."""
         with self._lock:
             generation = self.chroma.generation()
             if generation == current.generation:
-                self._save()
+                self._save(save_now)
                 return current
-            terms = self._terms if self._terms is not None else TermCounts.load(self.folder)
-            self._terms = terms
+            if self._terms is None:
+                self._terms = TermCounts.load(self.folder)
+                if self._terms.generation == generation and (saved := load_view(self.view, generation)):
+                    self._made = Snapshot(generation, saved[0], self._terms.build(), saved[1])
+                    return self._made
+                self._unsaved = True  # the counts or the view are missing or stale: save both once made
+            terms = self._terms
             records = self.chroma.article_records()
             wanted = {passage_id(r.id, chunk, r.sha) for r in records.values() for chunk in range(r.passages)}
             changed = terms.keep(wanted)
             missing = sorted(pid for pid in wanted if pid not in terms)
             for start in range(0, len(missing), FETCH):
                 changed += terms.add(self.chroma.fetch_passages(missing[start : start + FETCH]).values())
+            lexical = terms.build()
+            self._made = Snapshot(generation, records, lexical, self._sample(current, len(lexical.ids)))
             if changed or terms.generation != generation:
                 terms.generation = generation
                 self._unsaved = True
-                self._save()
-            lexical = terms.build()
-            return Snapshot(generation, records, lexical, self._sample(current, len(lexical.ids)))
+            self._save(save_now)
+            return self._made
 
     def _sample(self, current: Snapshot, passages: int) -> np.ndarray:
         """The baseline sample, taken again when the index grew or shrank by a tenth or more."""
@@ -124,15 +142,42 @@ class Refresher:
             return current.sample
         return self.chroma.sample_sentence_vectors(BASELINE_SAMPLE)
 
-    def _save(self) -> None:
+    def _save(self, now: bool = False) -> None:
         """Write the cache if it changed, at once the first time, then at most every `SAVE_EVERY_S`."""
         if not self._unsaved or self._terms is None:
             return
-        if self._saved_at is not None and time.monotonic() - self._saved_at < SAVE_EVERY_S:
+        if not now and self._saved_at is not None and time.monotonic() - self._saved_at < SAVE_EVERY_S:
             return
         try:
             self._terms.save(self.folder)
+            if self._made is not None and self._made.generation == self._terms.generation:
+                save_view(self.view, self._made)
         except OSError as exc:  # a cache: answering goes on without it
             log.warning("could not save the lexical cache at %s: %s", self.folder, exc)
         self._unsaved = False
         self._saved_at = time.monotonic()
+
+
+def save_view(path: Path, snapshot: Snapshot) -> None:
+    """The snapshot's records and sample in one file, replaced whole (readers see old or new)."""
+    records = json.dumps({"generation": snapshot.generation,
+                          "records": [dataclasses.asdict(r) for r in snapshot.articles.values()]}, ensure_ascii=False)
+    tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}.npz")
+    np.savez(tmp, records=np.frombuffer(records.encode("utf-8"), np.uint8), sample=snapshot.sample)
+    os.replace(tmp, path)
+
+
+def load_view(path: Path, generation: str) -> tuple[dict[str, ArticleRecord], np.ndarray] | None:
+    """The saved records and sample if they are of `generation`; None (so: read Chroma) otherwise."""
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            state = json.loads(saved["records"].tobytes().decode("utf-8"))
+            if state["generation"] != generation:
+                return None
+            records = {r["id"]: ArticleRecord(**r) for r in state["records"]}
+            return records, np.asarray(saved["sample"], np.float32)
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile) as exc:
+        log.warning("the saved snapshot at %s is unreadable (%s); reading Chroma", path, exc)
+        return None

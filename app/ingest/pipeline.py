@@ -46,6 +46,7 @@ class IngestStatus:
     """Where a running ingest stands, for a progress bar or a log line."""
 
     done: int = 0  # articles read (indexed, unchanged or refused)
+    skipped: int = 0  # of those, unchanged or refused: they cost next to nothing
     total: int = 0
     passages: int = 0  # passages embedded so far
     started: float = field(default_factory=time.perf_counter)
@@ -55,9 +56,11 @@ class IngestStatus:
         return self.passages / max(time.perf_counter() - self.started, 1e-9)
 
     def line(self) -> str:
+        # Timed over the articles that were embedded: a resumed ingest first runs through thousands
+        # of unchanged ones in seconds, which would make the rest look minutes long instead of hours.
         elapsed = time.perf_counter() - self.started
-        per_article = elapsed / self.done if self.done else 0.0
-        eta = per_article * max(self.total - self.done, 0)
+        worked = self.done - self.skipped
+        eta = elapsed / worked * max(self.total - self.done, 0) if worked else 0.0
         return (f"{self.done}/{self.total} articles, {self.passages} passages embedded, "
                 f"{self.rate:.1f} passages/s, ETA {_duration(eta)}")
 
@@ -130,9 +133,12 @@ class Ingestor:
             status.done += 1
             if isinstance(item, ArticleError):
                 report.errors.append((name, str(item)))
+                status.skipped += 1
                 continue
             prepared = self._consider(name, item, known, seen, report)
-            if prepared is not None:
+            if prepared is None:
+                status.skipped += 1
+            else:
                 pending.append(prepared)
                 if sum(len(p.drafts) for p in pending) >= self.settings.ingest_batch:
                     self._commit(pending, known, report, status)
