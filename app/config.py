@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -84,6 +85,9 @@ class Settings(BaseSettings):
     retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
     top_k: int = Field(5, ge=1, le=50, description="passages given to the answerer")
     candidates: int = Field(20, ge=1, le=200, description="per retriever, before fusion")
+    today: date | None = Field(None, description=(
+        "the date relative expressions (\"last month\", \"أمس\") are read against; default: the real today. "
+        "For archives and tests"))
 
     # Questions: what one request may ask, in every interface
     max_question_chars: int = Field(1000, ge=10)
@@ -156,6 +160,9 @@ class Settings(BaseSettings):
         for name in needed:
             if getattr(self, name.lower()) is None:
                 raise SettingError(f"{name} is not set: {SLACK_TOKEN_HELP[name][1]}")
+
+    def today_date(self) -> date:
+        return self.today or date.today()
 
     @property
     def llm_enabled(self) -> bool:
