@@ -49,6 +49,15 @@ class Filters:
         return (day_number(self.since.isoformat()) if self.since else 1,
                 day_number(self.until.isoformat()) if self.until else 99_991_231)
 
+    def within(self, since: date | None, until: date | None) -> Filters | None:
+        """These filters narrowed to a period a question names; None when the two do not meet
+        (the person's own filters win: the question's period is then ignored)."""
+        low = max((d for d in (self.since, since) if d), default=None)
+        high = min((d for d in (self.until, until) if d), default=None)
+        if low and high and low > high:
+            return None
+        return Filters(low, high, self.publishers)
+
     def chroma_where(self) -> dict[str, Any] | None:
         """The filters as a Chroma `where` on passage metadata (`day`, `publisher`)."""
         clauses: list[dict[str, Any]] = []

@@ -38,7 +38,13 @@ def _tidy(text: str) -> str:
 
 
 def quote_answer(quoted: list[tuple[int, str]], hits: list[Hit]) -> tuple[str, list[Citation]]:
-    """An extractive answer from (hit index, sentence) pairs: each sentence, then its marker.
+    """An extractive answer from (hit index, sentence) pairs: each sentence, then its marker."""
+    parts, citations = quote_parts(quoted, hits)
+    return " ".join(parts), citations
+
+
+def quote_parts(quoted: list[tuple[int, str]], hits: list[Hit]) -> tuple[list[str], list[Citation]]:
+    """Each quoted sentence followed by its marker, and the citations they number.
 
     The sentences are the articles' own words and are never scanned for markers,
     so an article's "[3]" stays text instead of becoming a citation.
@@ -50,7 +56,7 @@ def quote_answer(quoted: list[tuple[int, str]], hits: list[Hit]) -> tuple[str, l
         n = order.setdefault(index + 1, len(order) + 1)
         quotes.setdefault(index + 1, []).append(sentence)
         parts.append(f"{sentence} [{n}]")
-    return " ".join(parts), _citations(hits, order, quotes)
+    return parts, _citations(hits, order, quotes)
 
 
 def _citations(hits: list[Hit], order: dict[int, int], quotes: dict[int, list[str]]) -> list[Citation]:

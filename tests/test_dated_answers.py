@@ -1,0 +1,75 @@
+"""Time in the answer: newest first for "latest", a dated list for "how did X develop", the sources' dates."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from app.answer import dated
+from app.answer.record import Citation
+from app.filters import Filters
+from app.index.records import StoredPassage
+from app.retrieve import Hit
+
+
+def hit(source: str, day: str, score: float, text: str = "جملة تجيب عن السؤال.") -> Hit:
+    passage = StoredPassage(f"{source}#0:abc", source, f"title {source}", day, "ar", 0, text, [(0, len(text))])
+    return Hit(passage, score)
+
+
+HITS = [hit("a", "2025-06-10", 1.0), hit("b", "2025-06-24", 0.8), hit("c", "2025-07-02", 0.3), hit("d", "", 0.9),
+        hit("b", "2025-06-24", 0.7)]
+
+
+def test_relevant_dated_articles_are_grouped_in_date_order():
+    # c is too weak to count (below half the best score); d has no date; b's two passages go together.
+    assert dated.articles_by_date(HITS, newest_first=True) == [[1, 4], [0]]
+    assert dated.articles_by_date(HITS, newest_first=False) == [[0], [1, 4]]
+    assert [h.passage.source for h in dated.in_date_order(HITS, newest_first=True)] == ["b", "b", "a", "c", "d"]
+
+
+def test_latest_quotes_come_from_the_newest_article_that_answers():
+    asked: list[list[int]] = []
+
+    def choose(indices: list[int]):
+        asked.append(indices)
+        return None if HITS[indices[0]].passage.source == "b" else [(indices[0], "quote")]
+
+    assert dated.latest_quotes(HITS, choose) == [(0, "quote")]  # b is newer but does not answer
+    assert asked == [[1, 4], [0]]
+    assert dated.latest_quotes(HITS, lambda indices: None) is None
+
+
+def test_a_timeline_is_one_dated_line_per_article_oldest_first():
+    def choose(indices: list[int]):
+        return [(i, f"{HITS[i].passage.source} sentence") for i in indices]
+
+    lines = dated.timeline_quotes(HITS, choose)
+    assert lines == [(0, "a sentence"), (1, "b sentence")]
+    text, citations = dated.dated_list(lines, HITS, "en")
+    assert text.splitlines() == ["- 10 June 2025: a sentence [1]", "- 24 June 2025: b sentence [2]"]
+    assert [c.source for c in citations] == ["a", "b"]
+    assert dated.dated_list(lines, HITS, "ar")[0].splitlines()[0] == "- 10 يونيو 2025: a sentence [1]"
+
+
+def citation(n: int, day: str) -> Citation:
+    return Citation(n=n, source=f"s{n}", title="t", date=day, text="x", score=1.0)
+
+
+def test_sources_of_different_dates_are_dated_newest_first():
+    note = dated.dates_note([citation(1, "2025-06-10"), citation(2, "2025-07-02"), citation(3, "")], "en")
+    assert note == "Dates of the sources, newest first: [2] 2 July 2025; [1] 10 June 2025"
+    assert dated.dates_note([citation(1, "2025-06-10"), citation(2, "2025-06-10")], "en") is None  # one date
+    assert dated.dates_note([citation(1, "2025-06-10"), citation(2, "")], "ar") is None
+    assert "[2] 2 يوليو 2025، [1] 10 يونيو 2025" in dated.dates_note([citation(1, "2025-06-10"), citation(2, "2025-07-02")], "ar")
+
+
+def test_a_date_label_keeps_what_it_cannot_read():
+    assert dated.date_label("2025-02-30", "en") == "2025-02-30"
+    assert dated.date_label("", "ar") == ""
+
+
+def test_a_question_period_narrows_the_filters_unless_they_do_not_meet():
+    june = Filters(date(2025, 6, 1), date(2025, 6, 30), ("okaz",))
+    assert june.within(date(2025, 6, 20), date(2025, 7, 31)) == Filters(date(2025, 6, 20), date(2025, 6, 30), ("okaz",))
+    assert june.within(date(2025, 8, 1), date(2025, 8, 31)) is None
+    assert Filters().within(date(2025, 8, 1), None) == Filters(date(2025, 8, 1), None)
