@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.answer import dated
+import numpy as np
+
+from app.answer import dated, extractive
 from app.answer.record import Citation
 from app.filters import Filters
 from app.index.records import StoredPassage
@@ -73,3 +75,22 @@ def test_a_question_period_narrows_the_filters_unless_they_do_not_meet():
     assert june.within(date(2025, 6, 20), date(2025, 7, 31)) == Filters(date(2025, 6, 20), date(2025, 6, 30), ("okaz",))
     assert june.within(date(2025, 8, 1), date(2025, 8, 31)) is None
     assert Filters().within(date(2025, 8, 1), None) == Filters(date(2025, 8, 1), None)
+
+
+def test_a_figure_another_dated_article_also_gives_is_quoted_beside_it():
+    older = "وقال الوزير إن عدد الحجاج بلغ 1.8 مليون حاج هذا العام."
+    newer = "وأعلنت الهيئة أن عدد الحجاج بلغ مليوني حاج وفق الأرقام النهائية."
+    unrelated = "وتحدث المسؤولون عن خطط النقل والخدمات في المشاعر المقدسة."
+    hits = [hit("a", "2015-09-20", 1.0, older), hit("b", "2015-09-28", 0.9, newer), hit("c", "2015-09-28", 0.8, unrelated)]
+    query = np.array([1.0, 0.0], np.float32)
+
+    def at(cosine: float) -> np.ndarray:
+        return np.array([[cosine, np.sqrt(1 - cosine**2)]], np.float32)
+
+    # The second figure scores 0.025 below the first: inside the figure margin, outside the second-sentence one.
+    vectors = [at(0.95), at(0.935), at(0.95)]
+    quotes = extractive.choose_quotes("كم بلغ عدد الحجاج؟", "كم بلغ عدد الحجاج؟", query, hits, vectors, (0.0, 0.0, 0))
+    assert quotes == [(0, older), (1, newer)]
+    same_day = [hits[0], hit("b", "2015-09-20", 0.9, newer), hits[2]]
+    assert extractive.choose_quotes("كم بلغ عدد الحجاج؟", "كم بلغ عدد الحجاج؟", query, same_day, vectors,
+                                    (0.0, 0.0, 0)) == [(0, older)]  # one date: the usual single figure

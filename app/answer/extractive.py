@@ -134,6 +134,12 @@ def choose_quotes(
         ranked = [c for c in ranked if c.score >= best.score - NUMBER_MARGIN and _HAS_NUMBER.search(normalize(c.sentence))]
         if not ranked:
             return None
+        # A figure an article of another date also gives (close enough to be the same fact, maybe
+        # revised) is quoted beside it: the answer then dates both, instead of keeping one silently.
+        first_date = hits[ranked[0].hit_index].passage.date
+        revised = [c for c in ranked[1:] if first_date and hits[c.hit_index].passage.date not in ("", first_date)]
+        if revised:
+            return [(choice.hit_index, choice.sentence) for choice in (ranked[0], revised[0])]
     chosen = [ranked[0]]
     for other in ranked[1:4]:
         if other.score >= ranked[0].score - SECOND_SENTENCE_MARGIN and other.sentence != ranked[0].sentence:
