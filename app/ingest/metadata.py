@@ -11,29 +11,8 @@ import re
 from datetime import date
 
 from app.text.arabic import normalize
+from app.text.months import MONTHS
 
-_MONTHS = {
-    normalize(name): number
-    for number, names in enumerate(
-        (
-            "يناير كانون_الثاني january jan",
-            "فبراير شباط february feb",
-            "مارس آذار march mar",
-            "أبريل ابريل نيسان april apr",
-            "مايو أيار may",
-            "يونيو يونيه حزيران june jun",
-            "يوليو يوليه تموز july jul",
-            "أغسطس اغسطس آب august aug",
-            "سبتمبر أيلول september sep sept",
-            "أكتوبر اكتوبر تشرين_الأول october oct",
-            "نوفمبر تشرين_الثاني november nov",
-            "ديسمبر كانون_الأول december dec",
-        ),
-        start=1,
-    )
-    for name in names.replace("_", " ").split(" ")
-    if name
-}
 _ISO = re.compile(r"(?<!\d)(\d{4})-(\d{1,2})-(\d{1,2})(?!\d)")
 _DMY = re.compile(r"(?<!\d)(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4})(?!\d)")
 _NAMED = re.compile(r"(?<!\d)(\d{1,2})\s+([^\W\d_]+)\s+(\d{4})(?!\d)")
@@ -61,7 +40,7 @@ def find_date(text: str) -> str:
     for m in _DMY.finditer(norm):
         candidates.append((m.start(), int(m[3]), int(m[2]), int(m[1])))
     for m in _NAMED.finditer(norm):
-        month = _MONTHS.get(m[2])
+        month = MONTHS.get(m[2])
         if month:
             candidates.append((m.start(), int(m[3]), month, int(m[1])))
     for _, year, month, day in sorted(candidates):
