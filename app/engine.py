@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from app.answer import extractive
+from app.answer import dated, extractive
 from app.answer.citations import quote_answer
 from app.answer.prompts import message
 from app.answer.question import History, bound_history, check_question, with_previous
@@ -53,6 +53,7 @@ from app.index.snapshot import EMPTY, Refresher, Snapshot
 from app.ingest.pipeline import Ingestor, IngestReport, IngestStatus
 from app.retrieve import Hit, RetrievalMode, Retriever
 from app.text.arabic import detect_language
+from app.text.time_expressions import NO_TIME, TimeIntent, read_time
 
 if TYPE_CHECKING:
     from app.answer.llm import LLMAnswerer
@@ -222,23 +223,26 @@ class Engine:
     def _check_history(self, history: object) -> History:
         return bound_history(history, self.settings.max_history_turns, self.settings.max_history_chars)
 
-    def _search(self, query: str, mode: RetrievalMode | None, top_k: int | None,
-                filters: Filters) -> tuple[np.ndarray, list[Hit], Snapshot]:
+    def _embed(self, query: str) -> tuple[np.ndarray, Snapshot]:
+        """The query's vector, and the snapshot the question will read."""
         self.ensure_ready()
-        parts, snapshot = self._parts, self.snapshot
         try:
-            vector = embed_queries(parts.embedder, [query])[0]
+            vector = embed_queries(self._parts.embedder, [query])[0]
         except EmbedderUnavailable as exc:  # a remote embedder that is down or refuses the key
-            raise IndexUnavailable(f"the embedder {parts.space} failed: {exc}") from exc
+            raise IndexUnavailable(f"the embedder {self._parts.space} failed: {exc}") from exc
+        return vector, self.snapshot
+
+    def _hits(self, snapshot: Snapshot, query: str, vector: np.ndarray, filters: Filters,
+              mode: RetrievalMode | None = None, top_k: int | None = None) -> list[Hit]:
         # Chroma's failures arrive as IndexUnavailable; anything else is a bug and stays one.
-        hits = parts.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
-                                      top_k or self.settings.top_k, filters)
-        return vector, hits, snapshot
+        return self._parts.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
+                                            top_k or self.settings.top_k, filters)
 
     def retrieve(self, question: str, mode: RetrievalMode | None = None, top_k: int | None = None,
                  filters: Filters = NO_FILTERS) -> list[Passage]:
-        _, hits, _ = self._search(self._check(question), mode, top_k, filters)
-        return _passages(hits)
+        query = self._check(question)
+        vector, snapshot = self._embed(query)
+        return _passages(self._hits(snapshot, query, vector, filters, mode, top_k))
 
     def answer(self, question: str, history: History = (), filters: Filters = NO_FILTERS) -> Answer:
         """Answer with citations. Raises `QuestionError` for an unusable question."""
@@ -255,10 +259,14 @@ class Engine:
         text = self._check(question)
         language = detect_language(text)
         query = self._standalone(text, self._check_history(history))
-        vector, hits, snapshot = self._search(query, None, None, filters)
+        intent = read_time(text, self.settings.today_date())
+        vector, snapshot = self._embed(query)
+        hits, left = self._hits_in_period(text, query, vector, snapshot, filters, intent, language)
+        if intent.latest or intent.timeline:
+            hits = dated.in_date_order(hits, newest_first=intent.latest)
         retrieved = time.perf_counter()
 
-        notice = None
+        notices: list[str] = []
         draft: Draft | None = None
         if self._llm and hits:
             try:
@@ -269,9 +277,16 @@ class Engine:
                 draft = self._llm.draft("".join(chunks), hits, language)
             except Exception as exc:  # any LLM failure: retried by the client, then we fall back
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
-                notice = message("llm_fallback", language)
+                notices.append(message("llm_fallback", language))
         if draft is None:
-            draft = self._extractive(text, query, vector, hits, snapshot, language)
+            draft = self._extractive(text, query, vector, hits, snapshot, language, intent)
+        if draft.found and not (intent.timeline and draft.mode == "extractive"):
+            if note := dated.dates_note(draft.citations, language):
+                draft = replace(draft, text=f"{draft.text}\n\n{note}")
+        if left is not None and draft.found:
+            notices.insert(0, message("outside_period", language).format(
+                since=dated.date_label(left.since.isoformat(), language) if left.since else "…",
+                until=dated.date_label(left.until.isoformat(), language) if left.until else "…"))
 
         done = time.perf_counter()
         yield Answer(
@@ -286,14 +301,43 @@ class Engine:
                 "answer": (done - retrieved) * 1000,
                 "total": (done - started) * 1000,
             },
-            notice=notice,
+            notice=" ".join(notices) or None,
         )
 
+    def _hits_in_period(self, question: str, query: str, vector: np.ndarray, snapshot: Snapshot, filters: Filters,
+                        intent: TimeIntent, language: str) -> tuple[list[Hit], Filters | None]:
+        """The hits within the period the question names when something there answers; otherwise
+        the whole archive's (a period may be the event's, reported later), with the period left."""
+        narrowed = filters.within(intent.since, intent.until) if intent.period else None
+        if narrowed is None or narrowed == filters:
+            return self._hits(snapshot, query, vector, filters), None
+        hits = self._hits(snapshot, query, vector, narrowed)
+        if hits and self._extractive(question, query, vector, hits, snapshot, language, intent).found:
+            return hits, None
+        return self._hits(snapshot, query, vector, filters), narrowed
+
     def _extractive(self, question: str, query: str, vector: np.ndarray, hits: list[Hit], snapshot: Snapshot,
-                    language: str) -> Draft:
+                    language: str, intent: TimeIntent = NO_TIME) -> Draft:
         empty = np.zeros((0, len(vector)), np.float32)  # a passage whose rows a writer replaced meanwhile
         sentence_vectors = [h.sentences if h.sentences is not None else empty for h in hits]
-        quotes = extractive.choose_quotes(question, query, vector, hits, sentence_vectors, snapshot.baseline(vector))
+        baseline = snapshot.baseline(vector)
+
+        def choose(indices: list[int]) -> dated.Quotes | None:
+            quotes = extractive.choose_quotes(question, query, vector, [hits[i] for i in indices],
+                                              [sentence_vectors[i] for i in indices], baseline)
+            return [(indices[j], sentence) for j, sentence in quotes] if quotes else None
+
+        def best(indices: list[int]) -> dated.Quotes | None:
+            """The article's best sentence: a timeline line needs no answer of its own, once the
+            question's subject was found answerable across all the hits."""
+            ranked = extractive.score_sentences(question, query, vector, [hits[i] for i in indices],
+                                                [sentence_vectors[i] for i in indices])
+            return [(indices[ranked[0].hit_index], ranked[0].sentence)] if ranked else None
+
+        everything = list(range(len(hits)))
+        if intent.timeline and choose(everything) and (lines := dated.timeline_quotes(hits, best)):
+            return Draft(*dated.dated_list(lines, hits, language), found=True, mode="extractive")
+        quotes = (dated.latest_quotes(hits, choose) if intent.latest else None) or choose(everything)
         if quotes is None:
             return Draft(message("not_found", language), [], False, "extractive")
         return Draft(*quote_answer(quotes, hits), found=True, mode="extractive")

@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from app.answer.dated import dates_note
 from app.answer.prompts import message
 from app.answer.record import Answer
 from app.engine import Engine
@@ -152,7 +153,9 @@ def test_answers_as_models_write_them_are_read_not_fallen_back_from(llm_engine, 
     answer = llm_engine.answer(question)
     english, arabic, cited = AS_WRITTEN[behaviour]
     assert answer.mode == "llm" and answer.found and answer.notice is None
-    assert answer.answer == (english if question == EN else arabic)
+    expected = english if question == EN else arabic
+    note = dates_note(answer.citations, "en" if question == EN else "ar")  # sources of different dates
+    assert answer.answer == (f"{expected}\n\n{note}" if note else expected)
     prompt = fake.requests[-1]["messages"][-1]["content"]
     numbers = sorted(passages_in(prompt))
     assert len(numbers) >= 3 and cited_passages(answer, prompt) == [numbers[i] for i in cited]
