@@ -212,3 +212,46 @@ def test_llm_mode_with_judges_against_a_local_openai_server(settings, tmp_path):
     assert judged and all(j == {"faithful": True, "correctness": 4.0, "reason": "The answer states the expected fact."}
                           for j in judged)
     assert run["summary"]["overall"]["judge_correctness"] == 4.0
+
+
+def test_news_set_on_its_own_index_with_its_own_today(settings, tmp_path, monkeypatch, capsys):
+    """`--news`: the subset is copied out of the archives, indexed apart, and asked with the subset's
+    `today`; the time groups are gated only then."""
+    data = tmp_path / "news-ar"
+    data.mkdir()
+    stories = [("n1", "2015-07-25", "ارتفع عدد زوار معرض الكتاب في جدة إلى عشرة آلاف زائر في أسبوعه الأول."),
+               ("n2", "2015-08-10", "ارتفع عدد زوار معرض الكتاب في جدة إلى ثلاثين ألف زائر قبل ختامه."),
+               ("n3", "2015-08-10", "هطلت أمطار غزيرة على محافظة الطائف وحذر الدفاع المدني من السيول.")]
+    (data / "a.jsonl").write_text("".join(json.dumps({"id": i, "title": "", "date": d, "text": t}, ensure_ascii=False)
+                                          + "\n" for i, d, t in stories), encoding="utf-8")
+    subset = write_json(tmp_path / "subset.json", {"today": "2015-08-11", "stories": {"book-fair": ["n1", "n2"],
+                                                                                       "rain": ["n3"]}})
+    monkeypatch.setattr("app.evaluation.news.NEWS_SUBSET", subset)
+    lines = [{"id": "seed", "question": "في أي عاصمة عُقد منتدى صناعة الناتو؟", "lang": "ar", "answerable": True,
+              "sources": ["000_47ab2c3c4cf385b6"], "facts": [["بوخارست"]]},
+             {"id": "latest", "question": "ما آخر عدد لزوار معرض الكتاب في جدة؟", "lang": "ar", "answerable": True,
+              "sources": ["n1", "n2"], "facts": [["ثلاثين ألف"]], "corpus": "news", "latest": "n2", "tags": ["latest"]},
+             {"id": "july", "question": "How many visitors did the Jeddah book fair have in July 2015?", "lang": "en",
+              "answerable": True, "sources": ["n1"], "facts": [["عشرة آلاف"]], "corpus": "news",
+              "since": "2015-07", "until": "2015-07", "tags": ["absolute-month"]}]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in lines) + "\n", encoding="utf-8")
+    gates = write_json(tmp_path / "t.json", {"extractive": {"time": {"errors": {"max": 0}, "questions": {"min": 3}}}})
+    out = tmp_path / "out"
+    args = [str(questions), "--mode", "extractive", "--thresholds", str(gates), "--out", str(out)]
+    # Without the data the news questions are skipped, and so are the time gates (they would fail: 3 questions).
+    assert main(args, settings) == 0
+    assert report(out)["news_skipped"] == 2 and report(out)["gates"] == []
+    assert "need --news" in capsys.readouterr().out
+    assert main(args + ["--news", str(data)], settings) == 1  # the time group has 2 questions, not 3
+    result = report(out)
+    (run,) = result["runs"]
+    assert result["news"]["today"] == "2015-08-11" and result["news"]["articles"] == 3
+    assert run["news"]["stats"]["articles"] == 3 and run["stats"]["articles"] == 5  # the seed index is apart
+    assert [(r["id"], r["corpus"], r["time_bound"]) for r in run["records"]] == [
+        ("seed", "seeds", False), ("latest", "news", True), ("july", "news", True)]
+    assert run["summary"]["overall"]["questions"] == 1 and run["summary"]["time"]["questions"] == 2
+    assert [(g["metric"], g["passed"]) for g in result["gates"]] == [("errors", True), ("questions", False)]
+    latest = run["records"][1]
+    assert "latest_first" in latest and latest["answer"]["citations"]
+    assert all(c["source"] in {"n1", "n2", "n3"} for c in latest["answer"]["citations"])

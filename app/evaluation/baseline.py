@@ -36,6 +36,7 @@ class _Run(BaseModel):
     stats: dict[str, Any] | None = None
     ready_seconds: float | None = None
     seconds: float | None = None
+    news: dict[str, Any] | None = None  # the engine on the news-ar subset, when it ran
 
 
 class _Squad(BaseModel):
@@ -66,6 +67,8 @@ class Baseline(BaseModel):
     limit: int | None = None
     settings: dict[str, Any] | None = None
     squad: _Squad | None = None
+    news: dict[str, Any] | None = None
+    news_skipped: int | None = None
     seconds: float | None = None
     gates: list[dict[str, Any]] | None = None
     comparison: dict[str, Any] | None = None

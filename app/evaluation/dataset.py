@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -23,7 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from app.answer.record import QuestionError
 from app.evaluation.files import describe, read_json
+from app.filters import Filters, parse_filters
 
 LANGS = ("ar", "en")
 
@@ -37,7 +39,13 @@ class DatasetError(ValueError):
 
 
 class EvalQuestion(BaseModel):
-    """One line of a question file: a scripted question and what a correct answer must contain."""
+    """One line of a question file: a scripted question and what a correct answer must contain.
+
+    A time-bound question also says what its time scores need: the period it asks about
+    (`since`/`until`, a day, month or year as `app.filters` reads them), the newest relevant
+    article for a "latest" question, and for a "how did it develop" question that its
+    `sources` are listed oldest first.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -51,6 +59,11 @@ class EvalQuestion(BaseModel):
     follows: Id | None = None  # id of the question this one continues
     tags: tuple[Text, ...] = ()
     note: str | None = None
+    corpus: Literal["seeds", "news"] = "seeds"  # news: the news-ar subset `--news` indexes
+    since: Text | None = None
+    until: Text | None = None
+    latest: Text | None = None  # the newest relevant article: a "latest" answer cites it first
+    timeline: StrictBool = False  # "how did X develop": a dated list, oldest first, of `sources`
     _file: str = PrivateAttr("")
     _line: int = PrivateAttr(0)
 
@@ -65,9 +78,31 @@ class EvalQuestion(BaseModel):
     def _facts_fit_answerable(self) -> Self:
         if self.answerable and not (self.sources and self.facts):
             raise ValueError("an answerable question needs 'sources' and 'facts'")
-        if not self.answerable and self.facts:
-            raise ValueError("an unanswerable question cannot list 'facts'")
+        if not self.answerable and (self.facts or self.latest or self.timeline):
+            raise ValueError("an unanswerable question cannot list 'facts', 'latest' or 'timeline'")
         return self
+
+    @model_validator(mode="after")
+    def _time_fields_fit(self) -> Self:
+        try:
+            parse_filters(self.since, self.until)
+        except QuestionError as exc:  # its message names the field ("since: ... is not a date")
+            raise ValueError(str(exc)) from None
+        if self.latest is not None and self.latest not in self.sources:
+            raise ValueError(f"'latest' must be one of the question's sources, not {self.latest!r}")
+        if self.timeline and len(self.sources) < 2:
+            raise ValueError("a 'timeline' question needs at least two sources, oldest first")
+        return self
+
+    @property
+    def period(self) -> Filters | None:
+        """The period asked about, read as the filters read one (a month's `until` is its last day)."""
+        return parse_filters(self.since, self.until) if self.since or self.until else None
+
+    @property
+    def time_bound(self) -> bool:
+        """Scored on time too, and summarised in the `time` groups instead of the general ones."""
+        return bool(self.period or self.latest or self.timeline)
 
     def written_at(self, file: str, line: int) -> Self:
         """Remember where the question was written, for messages about it."""
@@ -96,6 +131,8 @@ def _parse_line(text: str, where: str, seen: dict[str, EvalQuestion]) -> EvalQue
         raise DatasetError(f"{where}: duplicate id {question.id!r} (first at {first.file}:{first.line})")
     if question.follows is not None and question.follows not in seen:
         raise DatasetError(f"{where}: 'follows' must name an earlier question's id, not {question.follows!r}")
+    if question.follows is not None and seen[question.follows].corpus != question.corpus:
+        raise DatasetError(f"{where}: 'follows' must name a question on the same corpus ({question.corpus})")
     return question
 
 

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from app.answer.markers import cited_numbers, strip_markers
+from app.filters import Filters, day_number
 from app.text.arabic import content_tokens, detect_language, normalize
 from app.text.sentences import split_sentences
 
@@ -164,6 +165,35 @@ def faithfulness(answer: str, passages: dict[int, str]) -> float | None:
 def language_matches(answer: str, lang: str) -> bool:
     """Whether the answer (without its quotes' citation markers) is written in `lang`."""
     return detect_language(strip_markers(answer)) == lang
+
+
+# --- time ------------------------------------------------------------------------------------
+
+def dated_in(iso_date: str, period: Filters) -> bool:
+    """Whether an article's date falls in the period (both ends included); an undated one never does."""
+    low, high = period.days or (1, 99_991_231)
+    return low <= day_number(iso_date) <= high
+
+
+def in_period(cited_dates: Sequence[str], period: Filters) -> float | None:
+    """1 when every cited article is dated inside the asked period, else 0; None when nothing is cited
+    (a refusal says nothing out of period: it is counted as a false refusal instead)."""
+    if not cited_dates:
+        return None
+    return float(all(dated_in(d, period) for d in cited_dates))
+
+
+def latest_first(cited_sources: Sequence[str], newest: str) -> float:
+    """1 when the first article the answer cites is the newest relevant one (nothing cited: 0)."""
+    return float(bool(cited_sources) and cited_sources[0] == newest)
+
+
+def timeline_order(cited: Sequence[tuple[str, str]], expected: Iterable[str]) -> float:
+    """1 when the cited articles `(source, date)`, in the order the answer cites them, are dated and in
+    ascending date order, and cover at least two of the expected ones: a development told oldest first."""
+    days = [day_number(d) for _, d in cited]
+    ordered = all(days) and all(a <= b for a, b in zip(days, days[1:]))
+    return float(ordered and len({s for s, _ in cited} & set(expected)) >= 2)
 
 
 # --- aggregates ------------------------------------------------------------------------------

@@ -20,6 +20,8 @@ SHARE_METRICS = [
     ("faithfulness", "faithfulness"), ("lang_match", "language match"),
     ("judge_faithfulness", "judge: faithful"),
 ]
+# Over the time-bound questions only (see `scoring.time_scores`).
+TIME_METRICS = [("in_period", "in period"), ("latest_first", "latest first"), ("timeline", "timeline order")]
 OTHER_METRICS = [
     ("judge_correctness", "judge: correctness (1-5)"), ("latency_p50_ms", "latency p50 ms"),
     ("latency_p95_ms", "latency p95 ms"), ("questions", "questions"), ("errors", "errors"),
@@ -33,8 +35,14 @@ SQUAD_RETRIEVAL = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"),
 SQUAD_ANSWERS = [("em", "EM"), ("f1", "F1"), ("found_rate", "answered"),
                  ("latency_p50_ms", "latency p50 ms"), ("latency_p95_ms", "latency p95 ms")]
 COLOURS = {"overall": "#4c6ef5", "ar": "#12b886", "en": "#f59f00",
-           "dense": "#7950f2", "bm25": "#fd7e14", "hybrid": "#1c7ed6"}
-ALL_METRICS = SHARE_METRICS + OTHER_METRICS
+           "dense": "#7950f2", "bm25": "#fd7e14", "hybrid": "#1c7ed6", "fact accuracy": "#4c6ef5", "in period": "#12b886"}
+GENERAL_METRICS = SHARE_METRICS + OTHER_METRICS
+ALL_METRICS = SHARE_METRICS + TIME_METRICS + OTHER_METRICS
+# What the time table shows: the time scores beside the general ones that still say something there.
+TIME_TABLE = [m for m in ALL_METRICS if m[0] in {
+    "hit@5", "mrr", "fact_accuracy", "fact_recall", "refusal_accuracy", "false_refusal_rate", "citation_precision",
+    "faithfulness", "in_period", "latest_first", "timeline", "latency_p95_ms", "questions", "errors"}]
+TIME_GROUPS = ("time", "time:ar", "time:en")
 
 
 def fmt(value: Any) -> str:
@@ -79,7 +87,7 @@ def compare_runs(baseline: dict[str, Any], result: dict[str, Any]) -> dict[str, 
         runs.append({
             "label": run["label"],
             "groups": {group: _deltas(old["summary"].get(group, {}), run["summary"][group], ALL_METRICS)
-                       for group in ("overall", "ar", "en")},
+                       for group in ("overall", "ar", "en") + TIME_GROUPS if group in run["summary"]},
             "newly_failing": [i for i, ok in now.items() if was.get(i) is True and not ok],
             "newly_passing": [i for i, ok in now.items() if was.get(i) is False and ok],
         })
@@ -113,18 +121,48 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(header), "  ".join("-" * w for w in widths)] + [line(r) for r in rows])
 
 
+def time_kinds(run: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The kinds of time question (their tags) and their summaries."""
+    return [(group[len("time:tag:"):], s) for group, s in run["summary"].items() if group.startswith("time:tag:")]
+
+
+def _time_console(result: dict[str, Any]) -> list[str]:
+    """The time-bound questions' table, their kinds, and what the figures cover."""
+    runs = [run for run in result["runs"] if run["summary"].get("time", {}).get("questions")]
+    skipped = ([f"{result['news_skipped']} question(s) on the news-ar subset need --news PATH: the time figures "
+                "cover the seed questions only, and the time gates were not applied"] if result.get("news_skipped") else [])
+    if not runs:
+        return skipped
+    header = ["time metric"] + [f"{run['label']} {g}" for run in runs for g in TIME_GROUPS]
+    parts = [_table(header, [[label] + [fmt(run["summary"][g][key]) for run in runs for g in TIME_GROUPS]
+                             for key, label in TIME_TABLE])]
+    for run in runs:
+        kinds = [[kind, fmt(s["questions"])] + [fmt(s[key]) for key in ("fact_accuracy", "refusal_accuracy",
+                                                                         "in_period", "latest_first", "timeline")]
+                 for kind, s in time_kinds(run)]
+        parts.append(f"[{run['label']}] time questions by kind\n" + _table(
+            ["kind", "n", "fact accuracy", "refusal accuracy", "in period", "latest first", "timeline order"], kinds))
+    for run in runs:
+        if news := run.get("news"):
+            parts.append(f"[{run['label']}] news-ar subset: {news['stats'].get('articles')} articles, "
+                         f"{news['stats'].get('passages')} passages, today {result['news']['today']}; "
+                         f"ready in {news['ready_seconds']} s")
+    return parts + skipped
+
+
 def console_report(result: dict[str, Any]) -> str:
     """The summary a person reads in the terminal or the CI log."""
     parts = []
     if result["runs"]:
         header = ["metric"] + [f"{run['label']} {g}" for run in result["runs"] for g in ("all", "ar", "en")]
         rows = [[label] + [fmt(run["summary"][g][key]) for run in result["runs"] for g in ("overall", "ar", "en")]
-                for key, label in ALL_METRICS]
+                for key, label in GENERAL_METRICS]
         parts.append(_table(header, rows))
         for run in result["runs"]:
             weak = ", ".join(f"{tag} {acc:.2f} (n={n})" for tag, acc, n in weakest_types(run))
             parts.append(f"[{run['label']}] weakest question types by fact accuracy: {weak or '–'}; "
                          f"{run['seconds']} s")
+        parts += _time_console(result)
     squad = result.get("squad")
     if squad:
         rows = [[mode] + [fmt(squad["retrieval"][mode][k]) for k, _ in SQUAD_RETRIEVAL] for mode in squad["retrieval"]]
@@ -219,26 +257,44 @@ def histogram(title: str, values: list[float], bins: int = 12) -> str:
     return "".join(out)
 
 
-def _metrics_table(run: dict[str, Any]) -> str:
-    groups = ("overall", "ar", "en")
+def _metrics_table(run: dict[str, Any], groups: tuple[str, ...] = ("overall", "ar", "en"),
+                   metrics: list[tuple[str, str]] = GENERAL_METRICS) -> str:
     head = "".join(f"<th>{g}</th>" for g in groups)
     body = "".join(f"<tr><td>{esc(label)}</td>" + "".join(f"<td>{fmt(run['summary'][g][key])}</td>" for g in groups)
-                   + "</tr>" for key, label in ALL_METRICS)
+                   + "</tr>" for key, label in metrics)
     return f"<table><tr><th>metric</th>{head}</tr>{body}</table>"
 
 
-def _failing(run: dict[str, Any]) -> str:
+def _time_expected(r: dict[str, Any]) -> str:
+    """What a time-bound question asked of the answer besides its facts, and whether it held."""
+    checks = []
+    if r.get("since") or r.get("until"):
+        checks.append((f"cited articles dated {r.get('since') or '…'} – {r.get('until') or '…'}", r.get("in_period")))
+    if r.get("latest"):
+        checks.append((f"newest first: {r['latest']}", r.get("latest_first")))
+    if "timeline" in r:
+        checks.append(("a dated list, oldest first", r["timeline"]))
+    return "".join(f'<li class="{"ok" if ok else "miss"}">{"✓" if ok else "✗" if ok == 0 else "–"} {esc(text)}</li>'
+                   for text, ok in checks)
+
+
+def _failed(r: dict[str, Any]) -> bool:
+    return "error" in r or not r.get("correct") or any(r.get(k) == 0 for k, _ in TIME_METRICS)
+
+
+def _failing(records: list[dict[str, Any]]) -> str:
     rows = []
-    for r in run["records"]:
-        if r.get("correct") and "error" not in r:
+    for r in records:
+        if not _failed(r):
             continue
         facts = "".join(f'<li class="{"ok" if f["in_answer"] else "miss"}" dir="auto">'
                         f'{"✓" if f["in_answer"] else "✗"} {esc(" | ".join(f["forms"]))}</li>'
                         for f in r.get("facts", []))
         answer = r.get("answer", {})
-        cites = "".join(f'<li dir="auto"><b>[{c["n"]}] {esc(c["source"])}</b> {esc(c["text"][:400])}</li>'
-                        for c in answer.get("citations", []))
-        expected = "refusal (not in the articles)" if not r["answerable"] else f"<ul>{facts}</ul>"
+        cites = "".join(f'<li dir="auto"><b>[{c["n"]}] {esc(c["source"])}</b> <small>{esc(c.get("date") or "undated")}'
+                        f'</small> {esc(c["text"][:400])}</li>' for c in answer.get("citations", []))
+        expected = ("refusal (not in the articles)" if not r["answerable"] else f"<ul>{facts}</ul>") + \
+            (f"<ul>{_time_expected(r)}</ul>" if r.get("time_bound") else "")
         rows.append(
             f'<tr><td>{esc(r["id"])}<br><small>{esc(", ".join(r["tags"]))}</small></td>'
             f'<td dir="auto">{esc(r["question"])}</td><td>{expected}</td>'
@@ -280,6 +336,26 @@ tr.worse td{background:#fff5f5}ul,ol{margin:0;padding-inline-start:18px}small{co
 """
 
 
+def _time_html(result: dict[str, Any], run: dict[str, Any]) -> str:
+    """The time-bound questions of a run: their scores by language and kind, and the ones that failed."""
+    summary = run["summary"]
+    if not summary.get("time", {}).get("questions"):
+        return ""
+    charted = ["fact_accuracy", "refusal_accuracy", "in_period", "latest_first", "timeline"]
+    labels = dict(ALL_METRICS)
+    kinds = time_kinds(run)
+    news = run.get("news")
+    covers = (f"the seeds and {news['stats'].get('articles')} news-ar articles read on {result['news']['today']}"
+              if news else f"the seeds only ({result.get('news_skipped', 0)} news-ar questions need --news)")
+    return (f"<h3>Time-bound questions</h3><p>{summary['time']['questions']} questions on {esc(covers)}</p>"
+            + bar_chart(f"{run['label']}: time scores by language", [labels[k] for k in charted],
+                        {name: [summary[g][k] for k in charted] for name, g in zip(("overall", "ar", "en"), TIME_GROUPS)})
+            + bar_chart(f"{run['label']}: time scores by kind", [kind for kind, _ in kinds],
+                        {labels[k]: [s[k] for _, s in kinds] for k in ("fact_accuracy", "in_period")})
+            + _metrics_table(run, TIME_GROUPS, TIME_TABLE)
+            + "<h3>Failing time-bound questions</h3>" + _failing([r for r in run["records"] if r.get("time_bound")]))
+
+
 def render_html(result: dict[str, Any]) -> str:
     parts = [f"<h1>newsqa evaluation</h1><p>{esc(result['created'])} · {esc(', '.join(result['files']))} · "
              f"{esc(result['seconds'])} s · embedder {esc(result['settings']['embedder'])}"
@@ -307,7 +383,8 @@ def render_html(result: dict[str, Any]) -> str:
                         {"overall": [summary[t]["fact_accuracy"] if summary[t]["fact_accuracy"] is not None
                                      else summary[t]["refusal_accuracy"] for t in tags]})
             + histogram(f"{run['label']}: answer latency", [r["latency_ms"] for r in run["records"] if "latency_ms" in r])
-            + _metrics_table(run) + "<h3>Failing questions</h3>" + _failing(run))
+            + _metrics_table(run) + "<h3>Failing questions</h3>"
+            + _failing([r for r in run["records"] if not r.get("time_bound")]) + _time_html(result, run))
     squad = result.get("squad")
     if squad:
         modes = list(squad["retrieval"])

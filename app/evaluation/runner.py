@@ -22,6 +22,7 @@ from app.evaluation.baseline import load_baseline
 from app.evaluation.configs import MODES, RETRIEVALS, ConfigError, RunConfig, config_settings, parse_configs
 from app.evaluation.dataset import DatasetError, EvalQuestion, load_questions
 from app.evaluation.gates import Thresholds, check_gates, load_thresholds
+from app.evaluation.news import NewsCorpus, prepare_news
 from app.evaluation.report import compare_runs, console_report, write_html
 from app.evaluation.scoring import Judges, evaluate_questions, summarize_groups
 from app.evaluation.squad import run_squad
@@ -29,7 +30,7 @@ from app.evaluation.squad import run_squad
 if TYPE_CHECKING:
     from app.engine import Progress
 
-DEFAULT_QUESTIONS = PROJECT_ROOT / "evals" / "questions.jsonl"
+DEFAULT_QUESTIONS = [PROJECT_ROOT / "evals" / "questions.jsonl", PROJECT_ROOT / "evals" / "time_questions.jsonl"]
 DEFAULT_OUT = PROJECT_ROOT / "artifacts" / "eval"
 
 
@@ -41,13 +42,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("files", nargs="*", type=Path,
-                        help=f"JSON Lines question files (default: {DEFAULT_QUESTIONS.relative_to(PROJECT_ROOT)})")
+                        help="JSON Lines question files (default: "
+                             f"{' '.join(str(f.relative_to(PROJECT_ROOT)) for f in DEFAULT_QUESTIONS)})")
     parser.add_argument("--mode", choices=MODES, help="answer mode (default: llm when a key is set)")
     parser.add_argument("--retrieval", choices=RETRIEVALS, help="retrieval mode (default: from settings)")
     parser.add_argument("--compare", nargs="+", metavar="CONFIG",
                         help="several configurations side by side: MODE/RETRIEVAL, or just one part "
                              "(e.g. 'dense bm25 hybrid' or 'extractive llm')")
     parser.add_argument("--squad", type=Path, metavar="FILE", help="also run a SQuAD-format set (e.g. ARCD)")
+    parser.add_argument("--news", type=Path, metavar="PATH",
+                        help="the news-ar archives (folder or .jsonl): index the subset in evals/news_subset.json "
+                             "and ask the questions written on it (corpus: news)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for eval.json and eval.html")
     parser.add_argument("--baseline", type=Path, metavar="PREV.json", help="a previous eval.json to compare with")
     parser.add_argument("--judge", action="store_true",
@@ -62,12 +67,28 @@ def _public_settings(settings: Settings) -> dict[str, Any]:
     keys = ("embedder", "chunk_tokens", "chunk_overlap_tokens", "top_k", "candidates", "llm_model")
     data = {k: getattr(settings, k) for k in keys}
     data.update(corpus_dir=str(settings.corpus_dir), index_dir=str(settings.index_dir),
-                llm_enabled=settings.llm_enabled)
+                llm_enabled=settings.llm_enabled, today=settings.today.isoformat() if settings.today else None)
     return data
 
 
+def _ask_news(config: RunConfig, settings: Settings, news: NewsCorpus, questions: list[EvalQuestion],
+              judges: Judges | None, progress: Progress) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The news questions on an engine over the subset (indexed by the first configuration, found
+    unchanged by the others), and what that engine was."""
+    from app.engine import Engine
+
+    engine = Engine(news.settings(config_settings(settings, config)))
+    started = time.perf_counter()
+    ingest = engine.ingest(None, prune=True, say=progress)
+    ready = time.perf_counter() - started
+    records = evaluate_questions(engine, config, questions, judges, progress)
+    return records, {"stats": engine.stats(), "ready_seconds": round(ready, 1),
+                     "ingest_errors": [list(e) for e in ingest.errors],
+                     "seconds": round(time.perf_counter() - started, 1)}
+
+
 def _run_config(config: RunConfig, settings: Settings, questions: list[EvalQuestion], judges: Judges | None,
-                progress: Progress) -> dict[str, Any]:
+                news: NewsCorpus | None, progress: Progress) -> dict[str, Any]:
     """One configuration's part of eval.json: the index it ran on, its summaries and records."""
     from app.engine import Engine
 
@@ -75,10 +96,14 @@ def _run_config(config: RunConfig, settings: Settings, questions: list[EvalQuest
     started = time.perf_counter()
     engine.ensure_ready(progress=progress)
     ready = time.perf_counter() - started
-    records = evaluate_questions(engine, config, questions, judges, progress)
-    return {"label": config.label, "mode": config.mode, "retrieval": config.retrieval,
-            "stats": engine.stats(), "ready_seconds": round(ready, 1),
-            "seconds": round(time.perf_counter() - started, 1),
+    records = evaluate_questions(engine, config, [q for q in questions if q.corpus == "seeds"], judges, progress)
+    run: dict[str, Any] = {"label": config.label, "mode": config.mode, "retrieval": config.retrieval,
+                           "stats": engine.stats(), "ready_seconds": round(ready, 1)}
+    on_news = [q for q in questions if q.corpus == "news"]
+    if news and on_news:
+        news_records, run["news"] = _ask_news(config, settings, news, on_news, judges, progress)
+        records += news_records
+    return {**run, "seconds": round(time.perf_counter() - started, 1),
             "summary": summarize_groups(records), "records": records}
 
 
@@ -91,7 +116,7 @@ def _write_reports(result: dict[str, Any], out: Path) -> None:
 
 
 def _count_errors(result: dict[str, Any]) -> int:
-    count = sum(r["summary"]["overall"]["errors"] for r in result["runs"])
+    count = sum("error" in r for run in result["runs"] for r in run["records"])
     return count + (result["squad"]["errors"] if result.get("squad") else 0)
 
 
@@ -102,17 +127,25 @@ def run(args: argparse.Namespace, settings: Settings, progress: Progress = _stde
     configs = parse_configs(args.mode, args.retrieval, args.compare, settings)
     thresholds = load_thresholds(args.thresholds) if args.thresholds else Thresholds()
     baseline = load_baseline(args.baseline) if args.baseline else None
-    files = args.files or [DEFAULT_QUESTIONS]
+    files = args.files or DEFAULT_QUESTIONS
     questions = load_questions(files)[: args.limit]
     if args.judge and not settings.llm_enabled:
         raise ConfigError("--judge needs an LLM: set OPENAI_API_KEY")
+    news = prepare_news(args.news, settings) if args.news else None
+    unasked = 0 if news else sum(q.corpus == "news" for q in questions)
+    if unasked:
+        progress(f"{unasked} question(s) on the news-ar subset skipped: they need --news PATH")
     judges = Judges(settings) if args.judge else None
     started = time.perf_counter()
     result: dict[str, Any] = {
         "version": 1, "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "files": [str(f) for f in files], "limit": args.limit, "settings": _public_settings(settings),
-        "runs": [_run_config(config, settings, questions, judges, progress) for config in configs],
+        "runs": [_run_config(config, settings, questions, judges, news, progress) for config in configs],
     }
+    if news:
+        result["news"] = news.describe()
+    elif unasked:
+        result["news_skipped"] = unasked
     if args.squad:
         result["squad"] = run_squad(args.squad, settings, configs[0], args.limit, progress)
     result["seconds"] = round(time.perf_counter() - started, 1)

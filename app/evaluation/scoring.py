@@ -16,10 +16,10 @@ from app.answer.question import Turn
 from app.config import Settings
 from app.evaluation import metrics as m
 from app.evaluation.configs import RunConfig
-from app.evaluation.dataset import EvalQuestion
+from app.evaluation.dataset import LANGS, EvalQuestion
 
 if TYPE_CHECKING:
-    from app.answer.record import Answer
+    from app.answer.record import Answer, Citation
     from app.engine import Engine, Progress
 
 RETRIEVE_K = 10  # passages ranked per question: enough for nDCG@10
@@ -28,6 +28,34 @@ RETRIEVE_K = 10  # passages ranked per question: enough for nDCG@10
 def stem(source: str) -> str:
     """The article a passage came from, as the question files name it (file stem)."""
     return Path(source).stem
+
+
+def cited_articles(cited: list[Citation]) -> list[tuple[str, str]]:
+    """The articles an answer cites, `(source stem, date)`, in the order it first cites each."""
+    return list(dict.fromkeys((stem(c.source), c.date) for c in cited))
+
+
+def time_scores(question: EvalQuestion, cited: list[Citation]) -> dict[str, float | None]:
+    """The time checks a question asks for: the cited articles lie in the asked period, the newest
+    relevant one comes first, the development is told oldest first."""
+    articles = cited_articles(cited)
+    scores: dict[str, float | None] = {}
+    if question.period and question.answerable:  # an empty period has no article to stay inside
+        scores["in_period"] = m.in_period([day for _, day in articles], question.period)
+    if question.latest:
+        scores["latest_first"] = m.latest_first([source for source, _ in articles], question.latest)
+    if question.timeline:
+        scores["timeline"] = m.timeline_order(articles, question.sources)
+    return scores
+
+
+def _right_about_nothing(question: EvalQuestion, answer: Answer, cited: list[Citation]) -> bool:
+    """An unanswerable question is answered right by a refusal; one about an empty period also by an
+    answer from outside that period that says so (a notice) and cites nothing inside it."""
+    if not answer.found:
+        return True
+    period = question.period
+    return bool(period and answer.notice and not any(m.dated_in(c.date, period) for c in cited))
 
 
 def score_answer(question: EvalQuestion, answer: Answer, ranked: list[str]) -> dict[str, Any]:
@@ -44,7 +72,8 @@ def score_answer(question: EvalQuestion, answer: Answer, ranked: list[str]) -> d
         for fact in question.facts
     ]
     refused = not answer.found
-    correct = (not refused and all(f["in_answer"] for f in facts)) if answerable else refused
+    correct = (not refused and all(f["in_answer"] for f in facts)) if answerable else \
+        _right_about_nothing(question, answer, cited)
     record: dict[str, Any] = {
         "ranked_sources": ranked,
         "answer": answer.to_dict(id=question.id),
@@ -58,6 +87,7 @@ def score_answer(question: EvalQuestion, answer: Answer, ranked: list[str]) -> d
         "citation_recall": m.citation_recall([c.text for c in cited], question.facts) if answerable else None,
         "faithfulness": m.faithfulness(text, {c.n: c.text for c in answer.citations}) if not refused else None,
         "lang_match": m.language_matches(text, question.lang) if answer.mode == "llm" else None,
+        **time_scores(question, cited),
     }
     if answerable:
         record.update({
@@ -145,13 +175,16 @@ def evaluate_questions(engine: Engine, config: RunConfig, questions: list[EvalQu
     for i, question in enumerate(questions, start=1):
         base = {"id": question.id, "question": question.question, "lang": question.lang,
                 "tags": list(question.tags), "answerable": question.answerable,
-                "sources": list(question.sources), "follows": question.follows, "config": config.label}
+                "sources": list(question.sources), "follows": question.follows, "config": config.label,
+                "corpus": question.corpus, "time_bound": question.time_bound}
+        if question.time_bound:
+            base.update(since=question.since, until=question.until, latest=question.latest)
         try:
             records.append({**base, **_ask(engine, config, question, conversation, judges)})
         except Exception as exc:  # recorded and reported as a broken evaluation (exit 2)
             records.append({**base, "error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()})
         if i % 10 == 0 or i == len(questions):
-            progress(f"[{config.label}] {i}/{len(questions)} questions")
+            progress(f"[{config.label} {questions[0].corpus}] {i}/{len(questions)} questions")
     return records
 
 
@@ -181,6 +214,9 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "citation_recall": _share(answerable, "citation_recall"),
         "faithfulness": _share(done, "faithfulness"),
         "lang_match": _share(done, "lang_match"),
+        "in_period": _share(answerable, "in_period"),
+        "latest_first": _share(answerable, "latest_first"),
+        "timeline": _share(answerable, "timeline"),
         "latency_p50_ms": m.percentile(latencies, 50),
         "latency_p95_ms": m.percentile(latencies, 95),
         "judge_faithfulness": m.mean(float(j["faithful"]) for j in judged),
@@ -188,11 +224,23 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def summarize_groups(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Overall, per language and per question type ("tag:…")."""
-    groups = {"overall": summarize(records)}
-    for lang in ("ar", "en"):
-        groups[lang] = summarize([r for r in records if r["lang"] == lang])
+def _groups(records: list[dict[str, Any]], prefix: str, first: str) -> dict[str, dict[str, Any]]:
+    groups = {first: summarize(records)}
+    for lang in LANGS:
+        groups[f"{prefix}{lang}"] = summarize([r for r in records if r["lang"] == lang])
     for tag in sorted({t for r in records for t in r["tags"]}):
-        groups[f"tag:{tag}"] = summarize([r for r in records if tag in r["tags"]])
+        groups[f"{prefix}tag:{tag}"] = summarize([r for r in records if tag in r["tags"]])
     return groups
+
+
+def is_time_group(group: str) -> bool:
+    """`time`, `time:ar`, `time:tag:latest` …: the groups of the time-bound questions."""
+    return group == "time" or group.startswith("time:")
+
+
+def summarize_groups(records: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Overall, per language and per question type ("tag:…"); then the same over the time-bound
+    questions ("time", "time:ar", "time:tag:latest" …), kept apart so the general figures keep
+    their meaning while the engine learns about time."""
+    return {**_groups([r for r in records if not r["time_bound"]], "", "overall"),
+            **_groups([r for r in records if r["time_bound"]], "time:", "time")}
