@@ -270,11 +270,9 @@ class Engine:
         draft: Draft | None = None
         if self._llm and hits:
             try:
-                chunks: list[str] = []
-                for delta in self._llm.stream(query, hits, language):
-                    chunks.append(delta)
-                    yield delta
-                draft = self._llm.draft("".join(chunks), hits, language)
+                reply = self._llm.stream(query, hits, language)
+                yield from reply
+                draft = self._llm.draft(reply.text, hits, language)
             except Exception as exc:  # any LLM failure: retried by the client, then we fall back
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
                 notices.append(message("llm_fallback", language))

@@ -46,6 +46,9 @@ REPLIES = {
     "think": (f"<think>{THOUGHT}</think>\n\nThe leaders agreed on the target [{{a}}].",
               f"<think>{THOUGHT}</think>\n\nاتفق القادة على الهدف [{{a}}]."),
     "think_unterminated": (f"<think>{THOUGHT} and more",) * 2,  # the stream ended while thinking
+    # A chat template that opens the thought in the prompt: the reply starts inside it.
+    "think_lone": (f"{THOUGHT}</think>\n\nThe leaders agreed on the target [{{a}}].",
+                   f"{THOUGHT}</think>\n\nاتفق القادة على الهدف [{{a}}]."),
     "partial_refusal": ("The passages don't say when it starts, but [{b}] says the target was agreed.",
                         "لا تذكر المقاطع موعد البدء، لكن [{b}] يذكر أن الهدف اتُّفق عليه."),
     "partial_refusal_token": ("The passages don't say when it starts, but [{b}] says the target was agreed.\n[[NOT_FOUND]]",

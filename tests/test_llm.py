@@ -139,6 +139,7 @@ AS_WRITTEN = {
                       "اتفق القادة على:\n- الهدف [1]\n- موعده [2]\n  - بالتفصيل [1]\n\n"
                       "1. أولاً التعهد [2]\n2. ثم المراجعة\n* وقمة", [0, -1]),
     "think": ("The leaders agreed on the target [1].", "اتفق القادة على الهدف [1].", [0]),
+    "think_lone": ("The leaders agreed on the target [1].", "اتفق القادة على الهدف [1].", [0]),
     "partial_refusal": ("The passages don't say when it starts, but [1] says the target was agreed.",
                         "لا تذكر المقاطع موعد البدء، لكن [1] يذكر أن الهدف اتُّفق عليه.", [-1]),
     "partial_refusal_token": ("The passages don't say when it starts, but [1] says the target was agreed.",
@@ -170,6 +171,18 @@ def test_thinking_is_never_streamed_nor_cited(llm_engine, fake, chunk_chars):
     assert deltas and not any(x in d for d in deltas for x in ("<", ">", "unrelated", "think"))
     assert "".join(deltas).strip() == "The leaders agreed on the target [1]."
     assert isinstance(final, Answer) and final.mode == "llm" and len(final.citations) == 1
+
+
+@pytest.mark.parametrize("chunk_chars", [0, 2, 5])
+@pytest.mark.parametrize("behaviour", ["sources_list", "sources_only", "partial_refusal_token", "refuse_explained",
+                                       "think_lone"])
+def test_the_stream_never_shows_the_refusal_token_a_sources_list_or_a_closing_tag(llm_engine, fake, behaviour,
+                                                                                   chunk_chars):
+    fake.behaviour, fake.chunk_chars = behaviour, chunk_chars
+    for question in (EN, AR):
+        shown = "".join(item for item in llm_engine.stream(question) if isinstance(item, str))
+        assert shown.strip() and not any(x in shown for x in ("NOT_FOUND", "Sources", "References", "المصادر",
+                                                                "</think>", "<", "]]"))
 
 
 def test_a_stream_that_ends_while_thinking_shows_nothing_of_it_and_falls_back(llm_engine, fake):

@@ -8,8 +8,6 @@ forms) and checked by `citations.resolve_citations`, never trusted as is.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from llama_index.core import get_response_synthesizer
 from llama_index.core.prompts import PromptTemplate
 from llama_index.core.response_synthesizers import ResponseMode
@@ -17,7 +15,7 @@ from llama_index.core.schema import NodeWithScore, TextNode
 from llama_index.llms.openai_like import OpenAILike
 
 from app.answer.citations import resolve_citations
-from app.answer.llm_text import ThinkFilter, answer_text, without_thinking
+from app.answer.llm_text import StreamedReply, answer_text, without_thinking
 from app.answer.prompts import NOT_FOUND_TOKEN, message, template
 from app.answer.question import History
 from app.answer.record import Draft
@@ -60,16 +58,10 @@ class LLMAnswerer:
             nodes.append(NodeWithScore(node=TextNode(text=text, id_=p.id), score=hit.score))
         return nodes
 
-    def stream(self, question: str, hits: list[Hit], language: str) -> Iterator[str]:
-        """The answer's text as it comes, without the model's thinking (the engine's
-        non-streaming `answer` collects it too)."""
+    def stream(self, question: str, hits: list[Hit], language: str) -> StreamedReply:
+        """The reply as it comes (iterate it), then whole (`.text`, for `draft`)."""
         response = self._synthesizer(language).synthesize(question, nodes=self._nodes(hits))
-        thinking = ThinkFilter()
-        for delta in response.response_gen:
-            if shown := thinking.feed(delta):
-                yield shown
-        if rest := thinking.flush():
-            yield rest
+        return StreamedReply(response.response_gen)
 
     def draft(self, raw: str, hits: list[Hit], language: str) -> Draft:
         """The streamed text as an answer; `ValueError` when it cannot stand as one (the engine then

@@ -18,11 +18,13 @@ end rather than falling back to quoting an answer that was written from them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 
 from app.answer.markers import MARKER_SOURCE, cited_numbers, normalize_markers
-from app.answer.prompts import without_refusal
+from app.answer.prompts import NOT_FOUND_TOKEN, without_refusal
 
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
+NOT_FOUND_WORD = NOT_FOUND_TOKEN.strip("[]")  # models also write it with fewer brackets
 
 # A line that heads the sources list: "Sources:", "**References**", "### المصادر", "Sources: [1], [3]".
 _SOURCES_HEADING = re.compile(
@@ -69,6 +71,77 @@ class ThinkFilter:
         return "" if self._thinking else held
 
 
+class StreamedReply:
+    """A model's reply as it streams. Iterating yields what can be shown as it comes; `text`
+    is then the whole reply without its thinking, token and lists kept, which `answer_text`
+    reads once the stream ends (whether it refuses, and its final text, depend on all of it).
+
+    The stream never shows what the final text will drop: the thinking (`ThinkFilter`), the
+    refusal token and a trailing sources list. A line that may open a sources list is held
+    until it is clearly not one or the reply ends, and so is a tail that may start the token
+    or a tag. A model whose chat template opened the thought in the prompt writes only its
+    closing tag: nothing tells the thought from the answer until that tag, so the stream shows
+    it meanwhile (never the tag), and the final text (`answer_text`) drops all before it.
+    """
+
+    def __init__(self, deltas: Iterable[str]) -> None:
+        self._deltas = deltas
+        self.text = ""
+
+    def __iter__(self) -> Iterator[str]:
+        thinking, held = ThinkFilter(), ""
+        for delta in self._deltas:
+            kept = thinking.feed(delta)
+            self.text += kept
+            text = held + kept
+            cut = _held_from(text)
+            held = text[cut:]
+            if shown := _unshown(text[:cut]):
+                yield shown
+        last = thinking.flush()
+        self.text += last
+        if rest := _final(_unshown(held + last)):
+            yield rest
+
+
+def _final(tail: str) -> str:
+    """The held tail once the reply has ended: without a sources list, if it is one."""
+    return _split_sources(tail)[0] if _SOURCES_HEADING.search(tail) or _DEFINITIONS.search(tail) else tail
+
+
+_HEADING_WORDS = ("sources", "references", "citations", "المصادر", "مصادر", "المراجع", "مراجع")
+_LINE_MARKUP = " \t>#*_-"
+
+
+def _unshown(text: str) -> str:
+    return without_refusal(text)[0].replace(THINK_CLOSE, "") if NOT_FOUND_WORD in text or THINK_CLOSE in text else text
+
+
+def _held_from(text: str) -> int:
+    """Where the part of `text` that may still turn into something unshown begins."""
+    cut = len(text)
+    at = 0
+    for line in text.splitlines(keepends=True):  # the first line that may open a sources list
+        words = line.strip().lstrip(_LINE_MARKUP).lower()
+        still_markup = not words and not line.endswith("\n") and line.strip()  # "**" of "**Sources:**"
+        if still_markup or words and any(w.startswith(words[: len(w)]) and (len(words) <= len(w) or not words[len(w)].isalpha())
+                                         for w in _HEADING_WORDS):
+            cut = at
+            break
+        at += len(line)
+    opened = max(text.rfind("["), text.rfind("<"))  # a marker or a tag not yet closed
+    if opened >= 0 and text.find("]" if text[opened] == "[" else ">", opened) < 0:
+        while opened and text[opened - 1] == "[":
+            opened -= 1
+        cut = min(cut, opened)
+    token = _TOKEN_TAIL.search(text)  # the refusal token, or its start, or it and some of its closing brackets
+    return min(cut, token.start()) if token else cut
+
+
+_TOKEN_TAIL = re.compile(
+    r"\[*\s*(?:" + "|".join(re.escape(NOT_FOUND_WORD[:k]) for k in range(len(NOT_FOUND_WORD), 0, -1)) + r")\s*\]*\Z")
+
+
 def without_thinking(text: str) -> str:
     """A whole reply without its thinking (the condensed question, which is not streamed)."""
     thinking = ThinkFilter()
@@ -82,6 +155,8 @@ def answer_text(raw: str, passages: int) -> tuple[str, bool]:
 
     A refusal's sources list is not read as citations: the model said the passages don't answer.
     """
+    if THINK_CLOSE in raw:  # a lone closing tag: what came before it was the model's thinking
+        raw = raw.rsplit(THINK_CLOSE, 1)[1]
     text, refused = without_refusal(raw)
     body, listed = _split_sources(normalize_markers(text, passages))
     if listed and not refused and body.strip() and not cited_numbers(body):
