@@ -8,6 +8,7 @@ import numpy as np
 
 from app.answer import dated, extractive
 from app.answer.record import Citation
+from app.evaluation.metrics import faithfulness
 from app.filters import Filters
 from app.index.records import StoredPassage
 from app.retrieve import Hit
@@ -94,3 +95,12 @@ def test_a_figure_another_dated_article_also_gives_is_quoted_beside_it():
     same_day = [hits[0], hit("b", "2015-09-20", 0.9, newer), hits[2]]
     assert extractive.choose_quotes("كم بلغ عدد الحجاج؟", "كم بلغ عدد الحجاج؟", query, same_day, vectors,
                                     (0.0, 0.0, 0)) == [(0, older)]  # one date: the usual single figure
+
+
+def test_the_dates_line_is_left_out_of_what_the_passages_must_support():
+    note = dated.dates_note([citation(1, "2025-06-10"), citation(2, "2025-07-02")], "en")
+    assert dated.without_dates_note(f"The figure [1]. A later one [2].\n\n{note}") == "The figure [1]. A later one [2]."
+    alone = "Dates of the sources, newest first: the answer's only line"
+    assert dated.without_dates_note(alone) == alone
+    passages = {1: "The figure rose to five.", 2: "A later figure of six."}
+    assert faithfulness(f"The figure rose to five [1]. A later figure of six [2].\n\n{note}", passages) == 1.0

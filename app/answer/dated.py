@@ -79,6 +79,14 @@ def dates_note(citations: list[Citation], language: str) -> str | None:
     return f"{message('source_dates', language)} " + separator.join(f"[{n}] {date_label(d, language)}" for n, d in items)
 
 
+def without_dates_note(text: str) -> str:
+    """An answer without the dates line `dates_note` ended it with: the line restates the
+    citations' metadata, so a check of what the passages support leaves it out."""
+    head, _, last = text.rpartition("\n\n")
+    openings = [message("source_dates", language) for language in ("ar", "en")]
+    return head if head and any(last.startswith(opening) for opening in openings) else text
+
+
 def date_label(iso: str, language: str) -> str:
     """`2025-06-24` as a reader writes it: `24 June 2025`, `24 يونيو 2025`."""
     try:

@@ -13,6 +13,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
+from app.answer.dated import without_dates_note
 from app.answer.markers import cited_numbers, strip_markers
 from app.filters import Filters, day_number
 from app.text.arabic import content_tokens, detect_language, normalize
@@ -136,10 +137,11 @@ def faithfulness(answer: str, passages: dict[int, str]) -> float | None:
     marker borrows those of the next sentence that has them (a marker often
     closes a paragraph); a sentence that still cites nothing counts as unfaithful.
     Without an LLM this is a lexical check: it catches invented words, not wrong logic.
+    The sources' dates the engine may add at the end restate metadata, not the passages.
     """
     sentences: list[str] = []
     markers: list[list[int]] = []
-    for piece in split_sentences(answer):
+    for piece in split_sentences(without_dates_note(answer)):
         if content_tokens(strip_markers(piece)):
             sentences.append(piece)
             markers.append(cited_numbers(piece))
