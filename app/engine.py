@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from app.answer import extractive
+from app.answer import extractive, short_answer
 from app.answer.citations import quote_answer
 from app.answer.prompts import message
 from app.answer.question import History, bound_history, check_question, with_previous
@@ -277,6 +277,7 @@ class Engine:
         yield Answer(
             question=text,
             answer=draft.text,
+            short_answer=draft.short_answer,
             found=draft.found,
             mode=draft.mode,
             citations=draft.citations,
@@ -296,7 +297,10 @@ class Engine:
         quotes = extractive.choose_quotes(question, query, vector, hits, sentence_vectors, snapshot.baseline(vector))
         if quotes is None:
             return Draft(message("not_found", language), [], False, "extractive")
-        return Draft(*quote_answer(quotes, hits), found=True, mode="extractive")
+        short = short_answer.extract(question, quotes[0][1], query=query)
+        if short is not None and language == "en":
+            short = short_answer.english_form(short)
+        return Draft(*quote_answer(quotes, hits), found=True, mode="extractive", short_answer=short)
 
     def _standalone(self, question: str, history: History) -> str:
         """The question to search with: a follow-up gets its subject from the conversation."""
