@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache, partial
 from pathlib import Path
 
@@ -41,6 +41,7 @@ _MONTHS_AR = (
 _MONTH = re.compile(rf"^(و|ب|في)?({_MONTHS_AR})$")
 _PERCENT = re.compile(r"%|^(بالمئه|بالمائه|المئه|المائه|مئويه|percent)$")
 _LATIN = re.compile(r"[A-Za-z]")
+_UNIT = re.compile(r"\s*(%|٪|(?:في|بال)\s?الم[ئا]{1,2}ة|بالم[ئا]{1,2}ة)")
 # Words after which a name comes ("said X"), and the prepositions before a place.
 _SPEAKER_VERBS = re.compile(r"^(و|ف)?(قال|قالت|اكد|اكدت|اعلن|اعلنت|اوضح|اوضحت|صرح|صرحت|اشار|اشارت|ذكر|ذكرت|اضاف|اضافت)$")
 _PLACE_PREPS = {"في", "ب", "من", "الي", "الى", "وفي", "بمدينه", "مدينه", "عاصمه", "العاصمه"}
@@ -209,6 +210,9 @@ class Candidates:
     features: np.ndarray
     spans: np.ndarray  # (first, last) word index of each candidate
     words: list[str]  # the sentence's words, as written
+    sentence: str = ""
+    offsets: list[tuple[int, int]] = field(default_factory=list)  # of each word in `sentence`
+    loose: list[bool] = field(default_factory=list)  # a word an answer neither starts nor ends with
 
 
 def candidates(question: str, sentence: str, query: str | None = None) -> Candidates:
@@ -220,7 +224,8 @@ def candidates(question: str, sentence: str, query: str | None = None) -> Candid
     tokens = _tokens(sentence, asked)
     spans, features = _features(expected_type(question), tokens)
     texts = [sentence[tokens[first].start:tokens[last].end] for first, last in spans]
-    return Candidates(texts, features, spans, [sentence[t.start:t.end] for t in tokens])
+    return Candidates(texts, features, spans, [sentence[t.start:t.end] for t in tokens], sentence,
+                      [(t.start, t.end) for t in tokens], [t.asked or t.stop for t in tokens])
 
 
 @lru_cache(maxsize=1)
@@ -246,7 +251,22 @@ def choose(question: str, found: Candidates, weights: np.ndarray | None = None) 
     best = int(np.argmax(scores))
     if found.features[best, feature_names().index("all_asked")]:
         return None
-    return found.texts[best]
+    return _tidy(found, *found.spans[best])
+
+
+def _tidy(found: Candidates, first: int, last: int) -> str:
+    """The chosen span without the question's own words or function words at its start, and
+    without function words at its end ("الحكومة 3500" -> "3500"); a figure keeps its
+    percent words ("7.5 في المئة")."""
+    while first < last and found.loose[first]:
+        first += 1
+    while last > first and found.loose[last] and not any(ch.isdigit() for ch in found.words[last]):
+        last -= 1
+    end = found.offsets[last][1]
+    if any(ch.isdigit() for ch in found.words[last]):
+        unit = _UNIT.match(found.sentence, end)
+        end = unit.end() if unit else end
+    return found.sentence[found.offsets[first][0]:end]
 
 
 # --- English questions: figures and dates the English way -------------------------------------------
