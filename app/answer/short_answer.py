@@ -6,7 +6,10 @@ a candidate, described by a few hand features (its length for the kind of
 question, whether its words are the question's own, how far it sits from the
 words the question and sentence share, whether it is a number, a date, a
 clause), and a log-linear model trained on ARCD (`evals/train_short_answer.py`)
-picks one. The answer is usually next to the shared words but not among them.
+scores them. The answer is usually next to the shared words but not among them.
+When the caller can embed, a second log-linear model re-ranks the first's `RERANK`
+best spans by their e5 similarity to the question: one batch of short texts per
+answer, since embedding every span would cost hundreds.
 
 The model knows the language, never what an article says: its weights are per
 feature, not per word. "Why / how" questions have no short answer (None).
@@ -16,17 +19,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
 
 from app.answer.extractive import expected_type
-from app.text.arabic import content_tokens, normalize, stopwords
+from app.text.arabic import WESTERN_DIGITS, content_tokens, normalize, stopwords
 
 WEIGHTS = Path(__file__).parent / "data" / "short_answer.json"
 MAX_SPAN_WORDS = 25
+RERANK = 16  # the first stage's best spans that e5 compares with the question: one batch per answer
 # Kinds of question with no short answer: the answer is an explanation.
 NO_SHORT_ANSWER = {"reason"}
 
@@ -44,12 +49,21 @@ _LATIN = re.compile(r"[A-Za-z]")
 _UNIT = re.compile(r"\s*(%|٪|(?:في|بال)\s?الم[ئا]{1,2}ة|بالم[ئا]{1,2}ة)")
 # Words after which a name comes ("said X"), and the prepositions before a place.
 _SPEAKER_VERBS = re.compile(r"^(و|ف)?(قال|قالت|اكد|اكدت|اعلن|اعلنت|اوضح|اوضحت|صرح|صرحت|اشار|اشارت|ذكر|ذكرت|اضاف|اضافت)$")
+# Words after which a name or a definition follows ("هو", "يسمى", "بلقب").
+_NAMING = {"هو", "هي", "هم", "وهو", "وهي", "يعد", "تعد", "يسمي", "تسمي", "سمي", "سميت", "باسم", "اسم", "لقب", "بلقب",
+           "يدعي", "تدعي", "يعرف", "تعرف", "عرف", "عرفت", "بعنوان"}
+_OPENING = ("(", "[", "«", '"', "“", "‘", "'")
+_CLOSING = (")", "]", "»", '"', "”", "’", "'")
 _PLACE_PREPS = {"في", "ب", "من", "الي", "الى", "وفي", "بمدينه", "مدينه", "عاصمه", "العاصمه"}
 
 # Question kinds grouped for the length features: the few words of an entity, a figure, or a phrase.
 _GROUPS = {"person": "entity", "place": "entity", "choice": "entity", "number": "figure", "date": "figure"}
 _LENGTHS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 6), (7, 9), (10, 14), (15, MAX_SPAN_WORDS))
 _DISTANCES = ((1, 1), (2, 3), (4, 6), (7, 10_000))
+_RERANK_LENGTHS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 10_000))
+
+
+Embed = Callable[[list[str]], np.ndarray]  # texts -> unit e5 passage vectors, one row each
 
 
 @dataclass(frozen=True)
@@ -60,6 +74,8 @@ class _Token:
     stop: bool  # a function word
     asked: bool  # the question has this word
     clause_end: bool  # punctuation follows it
+    opens: bool = False  # a bracket or quotation mark opens before it
+    closes: bool = False  # one closes after it
 
 
 def _tokens(sentence: str, asked: set[str]) -> list[_Token]:
@@ -71,19 +87,16 @@ def _tokens(sentence: str, asked: set[str]) -> list[_Token]:
         core = raw.strip(_EDGE_PUNCT)
         if not core:
             if tokens:  # a dash or a quote standing alone still ends a clause
-                tokens[-1] = _replace_clause_end(tokens[-1])
+                tokens[-1] = replace(tokens[-1], clause_end=True)
             continue
         start = match.start() + left
         norm = normalize(core)
         stems = content_tokens(core)
         stop = not stems or norm in stops
         tokens.append(_Token(start, start + len(core), norm, stop, bool(stems) and any(s in asked for s in stems),
-                             bool(_CLAUSE_END.search(raw)) or raw.endswith(("-", "–", "—"))))
+                             bool(_CLAUSE_END.search(raw)) or raw.endswith(("-", "–", "—")),
+                             raw[:left].endswith(_OPENING), raw[left + len(core):].startswith(_CLOSING)))
     return tokens
-
-
-def _replace_clause_end(token: _Token) -> _Token:
-    return _Token(token.start, token.end, token.norm, token.stop, token.asked, True)
 
 
 def _bucket(value: int, buckets: tuple[tuple[int, int], ...]) -> int:
@@ -104,6 +117,7 @@ def feature_names() -> list[str]:
         "place_after_prep", "place_digit", "entity_latin", "open_digit",
         "starts_asked", "ends_asked", "figure_starts_digit", "figure_ends_digit",
         "inner_stops_entity", "inner_stops_figure", "inner_stops_open",
+        "enclosed", "after_naming",
     ]
     return names
 
@@ -199,6 +213,8 @@ def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.nd
     put("figure_starts_digit", (group == "figure") & digits[first])
     put("figure_ends_digit", (group == "figure") & digits[last])
     put(f"inner_stops_{group}", np.minimum(3, count("stop", first + 1, last)))
+    put("enclosed", np.array([t.opens for t in tokens])[first] & np.array([t.closes for t in tokens])[last])
+    put("after_naming", np.isin(preceding, list(_NAMING)))
     return np.stack([first, last], axis=1), rows
 
 
@@ -228,30 +244,106 @@ def candidates(question: str, sentence: str, query: str | None = None) -> Candid
                       [(t.start, t.end) for t in tokens], [t.asked or t.stop for t in tokens])
 
 
+@dataclass(frozen=True)
+class Weights:
+    """The two stages' weights: per hand feature of a span, and per `rerank_names` feature."""
+
+    spans: np.ndarray
+    rerank: np.ndarray
+
+
 @lru_cache(maxsize=1)
-def _weights() -> np.ndarray:
+def _weights() -> Weights:
     data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
-    by_name = dict(zip(data["features"], data["weights"]))
-    return np.array([by_name.get(name, 0.0) for name in feature_names()], np.float32)
+
+    def vector(names: list[str], stage: dict[str, list]) -> np.ndarray:
+        by_name = dict(zip(stage["features"], stage["weights"]))
+        return np.array([by_name.get(name, 0.0) for name in names], np.float32)
+
+    return Weights(vector(feature_names(), data), vector(rerank_names(), data["rerank"]))
 
 
-def extract(question: str, sentence: str, weights: np.ndarray | None = None, query: str | None = None) -> str | None:
+def extract(question: str, sentence: str, weights: Weights | None = None, query: str | None = None,
+            question_vector: np.ndarray | None = None, embed: Embed | None = None) -> str | None:
     """The span of `sentence` that answers `question`, as the article wrote it; None when the
-    question wants an explanation or the sentence has no span outside the question's words."""
+    question wants an explanation or the sentence has no span outside the question's words.
+    With `embed` and the question's vector, the first stage's best spans are re-ranked by meaning."""
     if expected_type(question) in NO_SHORT_ANSWER:
         return None
-    return choose(question, candidates(question, sentence, query), weights)
+    return choose(question, candidates(question, sentence, query), weights, question_vector, embed)
 
 
-def choose(question: str, found: Candidates, weights: np.ndarray | None = None) -> str | None:
-    """The best-scoring candidate; None when the best one only repeats the question's words."""
+def choose(question: str, found: Candidates, weights: Weights | None = None,
+           question_vector: np.ndarray | None = None, embed: Embed | None = None) -> str | None:
+    """The best-scoring candidate; None when the first stage's best one only repeats the question's words."""
     if not found.texts or expected_type(question) in NO_SHORT_ANSWER:
         return None
-    scores = found.features @ (weights if weights is not None else _weights())
-    best = int(np.argmax(scores))
-    if found.features[best, feature_names().index("all_asked")]:
+    weights = weights or _weights()
+    pool = shortlist(found, weights.spans)
+    if not pool:
         return None
-    return _tidy(found, *found.spans[best])
+    if embed is None or question_vector is None or len(pool) == 1:
+        return pool[0].text
+    texts = [c.text for c in pool]
+    similarity = embed(texts) @ question_vector
+    scores = rerank_features(expected_type(question), texts, [c.score for c in pool], similarity) @ weights.rerank
+    return texts[int(np.argmax(scores))]
+
+
+@dataclass(frozen=True)
+class Shortlisted:
+    text: str  # tidied: as the answer would show it
+    score: float  # the first stage's
+
+
+def shortlist(found: Candidates, weights: np.ndarray) -> list[Shortlisted]:
+    """The first stage's `RERANK` best distinct tidied spans, best first; none when its best one
+    only repeats the question's words."""
+    scores = found.features @ weights
+    order = np.argsort(-scores, kind="stable")
+    all_asked = found.features[:, feature_names().index("all_asked")]
+    if all_asked[order[0]]:
+        return []
+    pool: dict[str, float] = {}
+    for i in order:
+        if all_asked[i]:
+            continue
+        text = _tidy(found, *found.spans[i])
+        pool.setdefault(text, float(scores[i]))
+        if len(pool) == RERANK:
+            break
+    return [Shortlisted(text, score) for text, score in pool.items()]
+
+
+def rerank_names() -> list[str]:
+    """The second stage's features, in the order of its weight vector."""
+    return ["stage_one_gap", "stage_one_best", "similarity_gap", "similarity_z", "most_similar", "similarity_rank",
+            "similarity_gap_entity", "similarity_gap_figure"] + [f"words{i}_{g}" for g in ("entity", "figure", "open")
+                                                                 for i in range(len(_RERANK_LENGTHS))]
+
+
+def rerank_features(kind: str | None, texts: list[str], stage_one: list[float], similarity: np.ndarray) -> np.ndarray:
+    """Each shortlisted span's features: how far below the first stage's best it scored, and how
+    close its e5 vector is to the question's, against the other spans' (a sentence's spans all
+    share its topic, so only the differences between them tell which one is asked about)."""
+    group = _GROUPS.get(kind or "", "open")
+    stage = np.asarray(stage_one, np.float32)
+    gap = similarity - similarity.max()
+    rank = np.argsort(np.argsort(-similarity))
+    lengths = np.zeros((len(texts), 3 * len(_RERANK_LENGTHS)), np.float32)  # e5 favours longer spans: a counterweight
+    column = ("entity", "figure", "open").index(group) * len(_RERANK_LENGTHS)
+    for row, text in enumerate(texts):
+        lengths[row, column + _bucket(len(text.split()), _RERANK_LENGTHS)] = 1
+    return np.concatenate([np.stack([
+        stage - stage.max(),
+        np.arange(len(texts)) == 0,
+        gap,
+        (similarity - similarity.mean()) / (similarity.std() + 1e-6),
+        rank == 0,
+        np.minimum(rank, 8) / 8,
+        gap * (group == "entity"),
+        gap * (group == "figure"),
+    ], axis=1).astype(np.float32), lengths], axis=1)
 
 
 def _tidy(found: Candidates, first: int, last: int) -> str:
@@ -271,8 +363,6 @@ def _tidy(found: Candidates, first: int, last: int) -> str:
 
 # --- English questions: figures and dates the English way -------------------------------------------
 
-_ASCII_DIGITS = str.maketrans({**{chr(0x0660 + i): str(i) for i in range(10)},
-                               **{chr(0x06F0 + i): str(i) for i in range(10)}, "٫": ".", "٬": ",", "٪": "%"})
 _NUMBER = r"\d+(?:[.,]\d+)*"
 _PERCENT_WORDS = re.compile(rf"({_NUMBER})\s*(?:%|(?:في|بال)\s?الم[ئا]{{1,2}}ة|بالم[ئا]{{1,2}}ة)")
 _ALEF = "[اأإآ]"
@@ -294,7 +384,7 @@ _MONTH_PATTERNS = [(re.compile(rf"(?:(?<=\d)\s*(?:من\s+)?|(?<!\w)){re.sub(_ALE
 def english_form(span: str) -> str:
     """`span` for an English question: ASCII digits, "5 في المئة" / "5٪" as "5%", Arabic month
     names next to a figure as English ones ("25 يونيو 2025" -> "25 June 2025"); words stay."""
-    text = _PERCENT_WORDS.sub(r"\1%", span.translate(_ASCII_DIGITS))
+    text = _PERCENT_WORDS.sub(r"\1%", span.translate(WESTERN_DIGITS))
     for pattern, english in _MONTH_PATTERNS:
         text = pattern.sub(partial(_month, english=english), text)
     return text.strip()
