@@ -95,7 +95,8 @@ def test_unusable_questions_are_refused_clearly(engine, question, match):
 
 def test_answer_record_shape(engine):
     data = engine.answer("من هو الأمين العام لحلف الناتو؟").to_dict(id="q1")
-    assert list(data)[:8] == ["id", "question", "answer", "found", "mode", "citations", "passages", "timings_ms"]
+    assert list(data)[:9] == ["id", "question", "answer", "short_answer", "found", "mode", "citations", "passages",
+                              "timings_ms"]
     assert set(data["timings_ms"]) == {"retrieve", "answer", "total"}
     for citation in data["citations"]:
         assert set(citation) == {"n", "source", "title", "date", "text", "score", "url", "publisher"}

@@ -56,6 +56,18 @@ def test_ask_json(run, cli_env):
     assert data["citations"] and data["citations"][0]["source"].endswith(".txt")
 
 
+def test_ask_prints_the_short_answer_alone_on_the_first_line(run, cli_env):
+    question = "كم نسبة الإنفاق الدفاعي التي اتفق عليها قادة الناتو؟"
+    data = json.loads(run(cli_env, "ask", "--json", question).stdout)
+    lines = run(cli_env, "ask", question).stdout.splitlines()
+    assert data["short_answer"] and lines[0] == data["short_answer"] and lines[1] == ""
+    assert lines[2] == data["answer"]  # then the quoted proof
+    why = "لماذا دعا روته إلى تعزيز التعاون مع الصناعات الدفاعية؟"
+    data = json.loads(run(cli_env, "ask", "--json", why).stdout)
+    assert data["found"] and data["short_answer"] is None  # an explanation: the proof comes first
+    assert run(cli_env, "ask", why).stdout.splitlines()[0] == data["answer"]
+
+
 def test_ask_for_a_person_lists_sources(run, cli_env):
     result = run(cli_env, "ask", "من هو وزير الدفاع الهولندي الذي استضاف المنتدى؟")
     assert result.returncode == 0, result.stderr
@@ -73,6 +85,7 @@ def test_ask_jsonl_keeps_order_ids_and_survives_bad_lines(run, cli_env):
     out = [json.loads(line) for line in result.stdout.splitlines()]
     assert [o.get("id") for o in out] == ["a", None, "c", 4]
     assert "answer" in out[0] and "answer" in out[3]
+    assert out[0]["short_answer"] and "short_answer" in out[3]  # the whole contract on every line
     assert "line 2" in out[1]["error"] and "empty" in out[2]["error"]
     assert result.returncode == 1  # some lines failed
 

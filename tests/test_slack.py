@@ -267,6 +267,8 @@ def test_mention_gets_threaded_placeholder_then_the_cited_answer(bot, fake, engi
     assert update.args["text"] == expected.answer and "[1]" in update.args["text"]
     blocks = update.args["blocks"]
     assert block_errors(blocks) == []
+    assert expected.short_answer and blocks[0] == {"type": "section",  # the short answer first, in bold
+                                                   "text": {"type": "mrkdwn", "text": f"*{expected.short_answer}*"}}
     shown = texts_of(blocks)
     for citation in expected.citations:
         assert f"[{citation.n}]" in shown and citation.source in shown
@@ -739,6 +741,12 @@ def long_answer(sentences: int, citations: int) -> Answer:
         for n in range(1, citations + 1)
     ]
     return Answer("سؤال؟", text, True, "extractive", cited, {"total": 1.0})
+
+
+def test_an_answer_without_a_short_answer_starts_with_its_text():
+    answer = long_answer(sentences=2, citations=1)
+    assert answer.short_answer is None
+    assert answer_blocks(answer, words_for(answer.question))[0]["text"]["text"] == answer.answer
 
 
 def test_long_answers_and_many_sources_fit_block_kit_limits():

@@ -25,7 +25,7 @@ from tests.web_helpers import ThreadServer
 ARCTIC = "ما هي مبادرة حارس القطب الشمالي؟"
 FOLLOW_UP = "وما سببها؟"  # means nothing on its own; with the history it is about the initiative
 ENGLISH = "What did Rutte say Russia must not do after the war ends?"
-CONTRACT_KEYS = {"id", "question", "answer", "found", "mode", "citations", "passages", "timings_ms"}
+CONTRACT_KEYS = {"id", "question", "answer", "short_answer", "found", "mode", "citations", "passages", "timings_ms"}
 
 
 @pytest.fixture(scope="module")

@@ -112,6 +112,17 @@ def test_the_passages_not_cited_are_shown_under_also_consulted(ui: ChatUI) -> No
         assert (opening in visible_text(consulted.group(1))) == (passage.cited is None)
 
 
+def test_the_short_answer_comes_first_in_bold_in_its_own_direction(ui: ChatUI) -> None:
+    answer = ui.service.engine.answer(ARCTIC)
+    assert answer.found and answer.short_answer
+    final = ask(ui, ARCTIC)[-1][0][-1]["content"]
+    short = re.search(r'<div class="nqa-short" dir="(\w+)"><strong>(.*?)</strong></div>', final, re.S)
+    assert short and short.group(1) == "rtl" and visible_text(short.group(2)) == visible_text(answer.short_answer)
+    assert short.start() < final.index('class="nqa-text"')  # above the quoted proof
+    why = ui.service.engine.answer("لماذا دعا روته إلى تعزيز التعاون مع الصناعات الدفاعية؟")
+    assert why.found and "nqa-short" not in render_answer(why)  # an explanation has no short answer
+
+
 def test_the_answer_is_labelled_in_the_language_the_question_is_written_in(ui: ChatUI) -> None:
     # The first strong character is Latin, the question is Arabic: labels follow the letters counted.
     assert text_direction(MIXED) == "ltr" and detect_language(MIXED) == "ar"

@@ -21,6 +21,12 @@ from app.text.arabic import content_tokens, detect_language, normalize, words
 # Question cues, matched on normalised text (language knowledge, not corpus knowledge).
 _NUMBER_CUES = re.compile(r"(^|\s)(كم|بكم|عدد|نسبه|how (many|much)|what (share|percentage|proportion|number)|percent)(\s|$)")
 _DATE_CUES = re.compile(r"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|شهر)|when|what (year|date|day|month)|which (year|day|month))(\s|$)")
+_PLACE_CUES = re.compile(r"(^|\s)(اين|where|(في|الي|من) اي (مدينه|دوله|بلد|عاصمه|مكان|منطقه|قاره|مدن|دول)"
+                         r"|which (city|country|capital|region))(\s|$)")
+_REASON_CUES = re.compile(r"(^|\s)(لماذا|لمادا|لما|كيف|ما (سبب|اسباب)|why|how(?! (many|much|old|long|far))|explain|اشرح)(\s|$)")
+_PERSON_CUES = re.compile(r"^\W*(من|ممن|لمن|who|whom|whose)(\s|$)|(^|\s)(من (هو|هي|هم)|ما اسم|who)(\s|$)")
+_CHOICE_CUES = re.compile(r"(^|\s)(اي|باي|لاي|فاي|which)(\s|$)")
+_THING_CUES = re.compile(r"(^|\s)(ما|ماذا|ماهو|ماهي|بماذا|فيما|بما|what)(\s|$)")
 _HAS_NUMBER = re.compile(
     r"\d|(^|\s)(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|مئه|مائه|الف|مليون|مليار|ضعف|نصف|ربع)"
     r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|half|double|twice)\b"
@@ -71,11 +77,14 @@ class Choice:
 
 
 def expected_type(question: str) -> str | None:
+    """What the question asks for, from its cue words: "number", "date", "place", "reason"
+    (why / how: an explanation), "person", "choice" (which …), "thing" (what …), or None."""
     norm = normalize(question)
-    if _NUMBER_CUES.search(norm):
-        return "number"
-    if _DATE_CUES.search(norm):
-        return "date"
+    for kind, cues in (("number", _NUMBER_CUES), ("date", _DATE_CUES), ("place", _PLACE_CUES),
+                       ("reason", _REASON_CUES), ("person", _PERSON_CUES), ("choice", _CHOICE_CUES),
+                       ("thing", _THING_CUES)):
+        if cues.search(norm):
+            return kind
     return None
 
 

@@ -69,6 +69,7 @@ class Draft:
     citations: list[Citation]
     found: bool
     mode: Mode
+    short_answer: str | None = None  # the span of the best quote that answers, if there is one
 
 
 @dataclass
@@ -80,6 +81,9 @@ class Answer:
     citations: list[Citation]
     timings_ms: dict[str, float]
     notice: str | None = None  # e.g. "LLM failed, extractive fallback"
+    # The figure, date, name or place that answers, taken from the first quote (None for
+    # explanations, "not found", and LLM answers); `answer` holds the proof.
+    short_answer: str | None = None
     passages: list[Passage] = field(default_factory=list)  # everything retrieved, best first
 
     def to_dict(self, id: Any = None) -> dict[str, Any]:
@@ -88,6 +92,7 @@ class Answer:
         data.update(
             question=self.question,
             answer=self.answer,
+            short_answer=self.short_answer,
             found=self.found,
             mode=self.mode,
             citations=[c.to_dict() for c in self.citations],

@@ -222,10 +222,15 @@ _PUNCT = set(string.punctuation) | {"،", "؛", "؟", "«", "»", "“", "”", 
 
 
 def squad_tokens(text: str) -> list[str]:
-    """SQuAD answer normalisation with Arabic folding: no punctuation, no English articles."""
+    """SQuAD answer normalisation with Arabic folding: no punctuation, no articles.
+
+    The Arabic article is glued to its word, so it is dropped from the word's start
+    ("الهلال" and "هلال" match), as the Arabic SQuAD scorers do; a word that would
+    keep fewer than two letters keeps it ("اله").
+    """
     text = normalize(strip_markers(text))
     text = "".join(" " if ch in _PUNCT or unicodedata.category(ch).startswith("P") else ch for ch in text)
-    return [t for t in text.split() if t not in {"a", "an", "the"}]
+    return [t[2:] if t.startswith("ال") and len(t) > 3 else t for t in text.split() if t not in {"a", "an", "the"}]
 
 
 def exact_match(prediction: str, golds: Sequence[str]) -> float:

@@ -81,8 +81,10 @@ def _ask(engine: Engine, question: SquadQuestion, gold: list[str], near: list[st
     answer = engine.answer(question.question)
     record["latency_ms"] = round((time.perf_counter() - started) * 1000, 1)
     prediction = strip_markers(answer.answer) if answer.found else ""
-    record.update(answer=answer.answer, found=answer.found,
-                  em=m.exact_match(prediction, question.answers), f1=m.token_f1(prediction, question.answers))
+    short = answer.short_answer or ""  # no short answer scores as an empty prediction
+    record.update(answer=answer.answer, short_answer=answer.short_answer, found=answer.found,
+                  em=m.exact_match(prediction, question.answers), f1=m.token_f1(prediction, question.answers),
+                  short_em=m.exact_match(short, question.answers), short_f1=m.token_f1(short, question.answers))
     return record
 
 
@@ -95,7 +97,7 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
         "errors": len(records) - len(done),
         "retrieval": {mode: {k: m.mean(r[mode][k] for r in done) for k, _ in SQUAD_RETRIEVAL}
                       for mode in RETRIEVALS},
-        "answers": {"em": m.mean(r["em"] for r in done), "f1": m.mean(r["f1"] for r in done),
+        "answers": {**{k: m.mean(r[k] for r in done) for k in ("em", "f1", "short_em", "short_f1")},
                     "found_rate": m.mean(float(r["found"]) for r in done),
                     "latency_p50_ms": m.percentile(latencies, 50), "latency_p95_ms": m.percentile(latencies, 95)},
     }

@@ -68,9 +68,11 @@ def _stderr(message: str) -> None:
 
 
 def format_answer(answer: Answer) -> str:
-    """The answer and its numbered sources, for a person reading a terminal."""
+    """The short answer alone on the first line (when there is one), then the quoted proof and its
+    numbered sources, for a person reading a terminal."""
     label = "LLM" if answer.mode == "llm" else "extractive: quoted from the articles, no LLM"
-    lines = [answer.answer, "", f"({label})"]
+    lines = [answer.short_answer, ""] if answer.short_answer else []
+    lines += [answer.answer, "", f"({label})"]
     if answer.notice:
         lines.append(f"! {answer.notice}")
     if answer.citations:

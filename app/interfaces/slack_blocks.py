@@ -208,9 +208,11 @@ def _feedback_block(value: str, words: Words) -> Block:
 
 
 def answer_blocks(answer: Answer, words: Words, feedback: str | None = None) -> list[Block]:
-    """The answer with its `[n]` markers, a mode label, the sources, then 👍/👎 (when `feedback`)."""
+    """The short answer in bold (when there is one), the answer with its `[n]` markers, a mode label,
+    the sources, then 👍/👎 (when `feedback`)."""
     pieces = split_words(_plain_answer(answer), SECTION_LIMIT, _escaped_len)
-    blocks = [_section(escape(piece)) for piece in pieces]
+    blocks = [_section(f"*{escape(cut_words(answer.short_answer, EXCERPT_CHARS))}*")] if answer.short_answer else []
+    blocks += [_section(escape(piece)) for piece in pieces]
     # Not found: the engine's text says the articles don't cover it; "quoted from the articles" would mislead.
     notes = [words[answer.mode]] if answer.found else []
     if answer.notice:

@@ -158,6 +158,9 @@ def render_answer(answer: Answer, model: str | None = None) -> str:
     parts = [f'<div class="nqa-answer" dir="{text_direction(answer.answer)}">']
     if not answer.found:
         parts.append(_label("nqa-notfound", text["not_found"]))
+    if answer.short_answer:  # the figure, date or name first, in bold, above the quotes that prove it
+        parts.append(f'<div class="nqa-short" dir="{text_direction(answer.short_answer)}">'
+                     f"<strong>{esc(answer.short_answer)}</strong></div>")
     parts.append(f'<div class="nqa-text">{_paragraphs(answer.answer, refs)}</div>')
     if answer.mode == "llm":
         parts.append(_label("nqa-mode", text["answer_llm"], model=_bdi(model or "LLM")))

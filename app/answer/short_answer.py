@@ -1,0 +1,402 @@
+"""The short answer: the span of the cited sentence that answers (a figure, a date, a name, a place).
+
+No reader model is available offline, so the span is chosen like the original
+SQuAD baseline did: every word span of the sentence up to `MAX_SPAN_WORDS` is
+a candidate, described by a few hand features (its length for the kind of
+question, whether its words are the question's own, how far it sits from the
+words the question and sentence share, whether it is a number, a date, a
+clause), and a log-linear model trained on ARCD (`evals/train_short_answer.py`)
+scores them. The answer is usually next to the shared words but not among them.
+When the caller can embed, a second log-linear model re-ranks the first's `RERANK`
+best spans by their e5 similarity to the question: one batch of short texts per
+answer, since embedding every span would cost hundreds.
+
+The model knows the language, never what an article says: its weights are per
+feature, not per word. "Why / how" questions have no short answer (None).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import lru_cache, partial
+from pathlib import Path
+
+import numpy as np
+
+from app.answer.extractive import expected_type
+from app.text.arabic import WESTERN_DIGITS, content_tokens, normalize, stopwords
+
+WEIGHTS = Path(__file__).parent / "data" / "short_answer.json"
+MAX_SPAN_WORDS = 25
+# The first stage's best spans that e5 compares with the question, in one batch per answer
+# (cross-validated F1 with 8: 0.387, with 16: 0.395; the batch's time grows with it).
+RERANK = 16
+# Kinds of question with no short answer: the answer is an explanation.
+NO_SHORT_ANSWER = {"reason"}
+
+_TOKEN = re.compile(r"\S+")
+_EDGE_PUNCT = "\"'«»“”‘’()[]{}.,،؛;:!?؟…-–—/*"
+_CLAUSE_END = re.compile(r"[.,،؛;:!?؟…)\]»”\"]$")
+_YEAR = re.compile(r"^(1[0-9]|20)\d\d$")
+_MONTHS_AR = (
+    "يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
+    "كانون|شباط|اذار|نيسان|ايار|حزيران|تموز|اب|ايلول|تشرين"
+)
+_MONTH = re.compile(rf"^(و|ب|في)?({_MONTHS_AR})$")
+_PERCENT = re.compile(r"%|^(بالمئه|بالمائه|المئه|المائه|مئويه|percent)$")
+_LATIN = re.compile(r"[A-Za-z]")
+_UNIT = re.compile(r"\s*(%|٪|(?:في|بال)\s?الم[ئا]{1,2}ة|بالم[ئا]{1,2}ة)")
+# Words after which a name comes ("said X"), and the prepositions before a place.
+_SPEAKER_VERBS = re.compile(r"^(و|ف)?(قال|قالت|اكد|اكدت|اعلن|اعلنت|اوضح|اوضحت|صرح|صرحت|اشار|اشارت|ذكر|ذكرت|اضاف|اضافت)$")
+# Words after which a name or a definition follows ("هو", "يسمى", "بلقب").
+_NAMING = {"هو", "هي", "هم", "وهو", "وهي", "يعد", "تعد", "يسمي", "تسمي", "سمي", "سميت", "باسم", "اسم", "لقب", "بلقب",
+           "يدعي", "تدعي", "يعرف", "تعرف", "عرف", "عرفت", "بعنوان"}
+_OPENING = ("(", "[", "«", '"', "“", "‘", "'")
+_CLOSING = (")", "]", "»", '"', "”", "’", "'")
+_PLACE_PREPS = {"في", "ب", "من", "الي", "الى", "وفي", "بمدينه", "مدينه", "عاصمه", "العاصمه"}
+
+# Question kinds grouped for the length features: the few words of an entity, a figure, or a phrase.
+_GROUPS = {"person": "entity", "place": "entity", "choice": "entity", "number": "figure", "date": "figure"}
+_LENGTHS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 6), (7, 9), (10, 14), (15, MAX_SPAN_WORDS))
+_DISTANCES = ((1, 1), (2, 3), (4, 6), (7, 10_000))
+_RERANK_LENGTHS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 10_000))
+
+
+Embed = Callable[[list[str]], np.ndarray]  # texts -> unit e5 passage vectors, one row each
+
+
+@dataclass(frozen=True)
+class _Token:
+    start: int  # offsets of the word without its edge punctuation
+    end: int
+    norm: str
+    stop: bool  # a function word
+    asked: bool  # the question has this word
+    clause_end: bool  # punctuation follows it
+    opens: bool = False  # a bracket or quotation mark opens before it
+    closes: bool = False  # one closes after it
+
+
+def _tokens(sentence: str, asked: set[str]) -> list[_Token]:
+    stops = stopwords()
+    tokens: list[_Token] = []
+    for match in _TOKEN.finditer(sentence):
+        raw = match.group()
+        left = len(raw) - len(raw.lstrip(_EDGE_PUNCT))
+        core = raw.strip(_EDGE_PUNCT)
+        if not core:
+            if tokens:  # a dash or a quote standing alone still ends a clause
+                tokens[-1] = replace(tokens[-1], clause_end=True)
+            continue
+        start = match.start() + left
+        norm = normalize(core)
+        stems = content_tokens(core)
+        stop = not stems or norm in stops
+        tokens.append(_Token(start, start + len(core), norm, stop, bool(stems) and any(s in asked for s in stems),
+                             bool(_CLAUSE_END.search(raw)) or raw.endswith(("-", "–", "—")),
+                             raw[:left].endswith(_OPENING), raw[left + len(core):].startswith(_CLOSING)))
+    return tokens
+
+
+def _bucket(value: int, buckets: tuple[tuple[int, int], ...]) -> int:
+    return next(i for i, (low, high) in enumerate(buckets) if low <= value <= high)
+
+
+def feature_names() -> list[str]:
+    """The features, in the order of the weight vector."""
+    names = [f"len{i}_{g}" for g in ("entity", "figure", "open") for i in range(len(_LENGTHS))]
+    names += [f"left{i}" for i in range(len(_DISTANCES))] + ["left_none"]
+    names += [f"right{i}" for i in range(len(_DISTANCES))] + ["right_none"]
+    names += [
+        "asked_share", "all_asked", "no_content", "near_asked_left", "near_asked_right",
+        "starts_stop", "ends_stop", "starts_clause", "ends_clause", "inner_breaks", "whole_sentence", "position",
+        "has_digit", "has_year", "has_month", "has_percent", "has_latin",
+        "number_digit", "number_no_digit", "date_year", "date_month", "date_no_date",
+        "person_after_verb", "person_starts_al", "person_digit",
+        "place_after_prep", "place_digit", "entity_latin", "open_digit",
+        "starts_asked", "ends_asked", "figure_starts_digit", "figure_ends_digit",
+        "inner_stops_entity", "inner_stops_figure", "inner_stops_open",
+        "enclosed", "after_naming",
+    ]
+    return names
+
+
+def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.ndarray]:
+    """Every candidate span (first and last token index) and its feature row, computed with
+    prefix sums over the tokens' flags (a sentence has a few hundred candidates)."""
+    names = feature_names()
+    n = len(tokens)
+    pairs = [(f, f + k) for f in range(n) for k in range(min(MAX_SPAN_WORDS, n - f))]
+    if not pairs:
+        return np.zeros((0, 2), int), np.zeros((0, len(names)), np.float32)
+    first, last = np.array(pairs).T
+    flag = {
+        "stop": [t.stop for t in tokens],
+        "content": [not t.stop for t in tokens],
+        "asked": [t.asked and not t.stop for t in tokens],
+        "break": [t.clause_end for t in tokens],
+        "digit": [any(ch.isdigit() for ch in t.norm) for t in tokens],
+        "year": [bool(_YEAR.match(t.norm)) for t in tokens],
+        "month": [bool(_MONTH.match(t.norm)) for t in tokens],
+        "percent": [bool(_PERCENT.search(t.norm)) for t in tokens],
+        "latin": [bool(_LATIN.search(t.norm)) for t in tokens],
+    }
+    total = {k: np.concatenate([[0], np.cumsum(v)]) for k, v in flag.items()}
+
+    def count(name: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """How many tokens in [lo, hi) have the flag."""
+        lo, hi = np.clip(lo, 0, n), np.clip(hi, 0, n)
+        return total[name][hi] - total[name][lo]
+
+    asked_at = np.flatnonzero(flag["asked"])
+    before = np.full(n, -1)  # nearest asked token before each index
+    after = np.full(n, -1)  # nearest asked token after each index
+    for i in range(n):
+        left, right = asked_at[asked_at < i], asked_at[asked_at > i]
+        before[i] = left[-1] if len(left) else -1
+        after[i] = right[0] if len(right) else -1
+    group = _GROUPS.get(kind or "", "open")
+    length = last - first + 1
+    content = count("content", first, last + 1)
+    asked = count("asked", first, last + 1)
+    has = {k: count(k, first, last + 1) > 0 for k in ("digit", "year", "month", "percent", "latin")}
+    preceding = np.array([tokens[f - 1].norm if f else "" for f in first])
+    stop = np.array(flag["stop"])
+    ends_break = np.array(flag["break"])
+    rows = np.zeros((len(first), len(names)), np.float32)
+
+    def put(name: str, values: np.ndarray | bool) -> None:
+        rows[:, names.index(name)] = values
+
+    for i, (low, high) in enumerate(_LENGTHS):
+        put(f"len{i}_{group}", (length >= low) & (length <= high))
+    for side, nearest, distance in (("left", before[first], first - before[first]),
+                                    ("right", after[last], after[last] - last)):
+        put(f"{side}_none", nearest < 0)
+        for i, (low, high) in enumerate(_DISTANCES):
+            put(f"{side}{i}", (nearest >= 0) & (distance >= low) & (distance <= high))
+    asked_total = max(1, len(asked_at))
+    put("asked_share", np.where(content > 0, asked / np.maximum(content, 1), 0))
+    put("all_asked", (content > 0) & (asked == content))
+    put("no_content", content == 0)
+    put("near_asked_left", count("asked", first - 4, first) / asked_total)
+    put("near_asked_right", count("asked", last + 1, last + 5) / asked_total)
+    put("starts_stop", stop[first])
+    put("ends_stop", stop[last])
+    put("starts_clause", (first == 0) | ends_break[np.maximum(first - 1, 0)])
+    put("ends_clause", (last == n - 1) | ends_break[last])
+    put("inner_breaks", np.minimum(3, count("break", first, last)))
+    put("whole_sentence", (first == 0) & (last == n - 1))
+    put("position", first / n)
+    for name, values in has.items():
+        put(f"has_{name}", values)
+    digit = has["digit"]
+    put("number_digit", (kind == "number") & digit)
+    put("number_no_digit", (kind == "number") & ~digit)
+    put("date_year", (kind == "date") & has["year"])
+    put("date_month", (kind == "date") & has["month"])
+    put("date_no_date", (kind == "date") & ~(has["year"] | has["month"] | digit))
+    if kind == "person":
+        put("person_after_verb", np.array([bool(_SPEAKER_VERBS.match(w)) for w in preceding]))
+        put("person_starts_al", np.array([tokens[f].norm.startswith("ال") for f in first]))
+        put("person_digit", digit)
+    if kind == "place":
+        put("place_after_prep", np.isin(preceding, list(_PLACE_PREPS)))
+        put("place_digit", digit)
+    put("entity_latin", (group == "entity") & has["latin"])
+    put("open_digit", (group == "open") & digit)
+    asked_flags = np.array(flag["asked"])
+    digits = np.array(flag["digit"])
+    put("starts_asked", asked_flags[first])
+    put("ends_asked", asked_flags[last])
+    put("figure_starts_digit", (group == "figure") & digits[first])
+    put("figure_ends_digit", (group == "figure") & digits[last])
+    put(f"inner_stops_{group}", np.minimum(3, count("stop", first + 1, last)))
+    put("enclosed", np.array([t.opens for t in tokens])[first] & np.array([t.closes for t in tokens])[last])
+    put("after_naming", np.isin(preceding, list(_NAMING)))
+    return np.stack([first, last], axis=1), rows
+
+
+@dataclass
+class Candidates:
+    """The spans of one sentence for one question, as text, with their feature rows."""
+
+    texts: list[str]
+    features: np.ndarray
+    spans: np.ndarray  # (first, last) word index of each candidate
+    words: list[str]  # the sentence's words, as written
+    sentence: str = ""
+    offsets: list[tuple[int, int]] = field(default_factory=list)  # of each word in `sentence`
+    loose: list[bool] = field(default_factory=list)  # a word an answer neither starts nor ends with
+
+
+def candidates(question: str, sentence: str, query: str | None = None) -> Candidates:
+    """All candidate spans of `sentence` for `question` (the training script scores these too).
+
+    `query` is what was searched, when it differs: a follow-up ("and when?") carries its
+    predecessor's words, which are the ones the sentence shares."""
+    asked = set(content_tokens(query or question))
+    tokens = _tokens(sentence, asked)
+    spans, features = _features(expected_type(question), tokens)
+    texts = [sentence[tokens[first].start:tokens[last].end] for first, last in spans]
+    return Candidates(texts, features, spans, [sentence[t.start:t.end] for t in tokens], sentence,
+                      [(t.start, t.end) for t in tokens], [t.asked or t.stop for t in tokens])
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The two stages' weights: per hand feature of a span, and per `rerank_names` feature."""
+
+    spans: np.ndarray
+    rerank: np.ndarray
+
+
+@lru_cache(maxsize=1)
+def _weights() -> Weights:
+    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
+
+    def vector(names: list[str], stage: dict[str, list]) -> np.ndarray:
+        by_name = dict(zip(stage["features"], stage["weights"]))
+        return np.array([by_name.get(name, 0.0) for name in names], np.float32)
+
+    return Weights(vector(feature_names(), data), vector(rerank_names(), data["rerank"]))
+
+
+def extract(question: str, sentence: str, weights: Weights | None = None, query: str | None = None,
+            question_vector: np.ndarray | None = None, embed: Embed | None = None) -> str | None:
+    """The span of `sentence` that answers `question`, as the article wrote it; None when the
+    question wants an explanation or the sentence has no span outside the question's words.
+    With `embed` and the question's vector, the first stage's best spans are re-ranked by meaning."""
+    if expected_type(question) in NO_SHORT_ANSWER:
+        return None
+    return choose(question, candidates(question, sentence, query), weights, question_vector, embed)
+
+
+def choose(question: str, found: Candidates, weights: Weights | None = None,
+           question_vector: np.ndarray | None = None, embed: Embed | None = None) -> str | None:
+    """The best-scoring candidate; None when the first stage's best one only repeats the question's words."""
+    if not found.texts or expected_type(question) in NO_SHORT_ANSWER:
+        return None
+    weights = weights or _weights()
+    pool = shortlist(found, weights.spans)
+    if not pool:
+        return None
+    if embed is None or question_vector is None or len(pool) == 1:
+        return pool[0].text
+    texts = [c.text for c in pool]
+    similarity = embed(texts) @ question_vector
+    scores = rerank_features(expected_type(question), texts, [c.score for c in pool], similarity) @ weights.rerank
+    return texts[int(np.argmax(scores))]
+
+
+@dataclass(frozen=True)
+class Shortlisted:
+    text: str  # tidied: as the answer would show it
+    score: float  # the first stage's
+
+
+def shortlist(found: Candidates, weights: np.ndarray) -> list[Shortlisted]:
+    """The first stage's `RERANK` best distinct tidied spans, best first; none when its best one
+    only repeats the question's words."""
+    scores = found.features @ weights
+    order = np.argsort(-scores, kind="stable")
+    all_asked = found.features[:, feature_names().index("all_asked")]
+    if all_asked[order[0]]:
+        return []
+    pool: dict[str, float] = {}
+    for i in order:
+        if all_asked[i]:
+            continue
+        text = _tidy(found, *found.spans[i])
+        pool.setdefault(text, float(scores[i]))
+        if len(pool) == RERANK:
+            break
+    return [Shortlisted(text, score) for text, score in pool.items()]
+
+
+def rerank_names() -> list[str]:
+    """The second stage's features, in the order of its weight vector."""
+    return ["stage_one_gap", "stage_one_best", "similarity_gap", "similarity_z", "most_similar", "similarity_rank",
+            "similarity_gap_entity", "similarity_gap_figure"] + [f"words{i}_{g}" for g in ("entity", "figure", "open")
+                                                                 for i in range(len(_RERANK_LENGTHS))]
+
+
+def rerank_features(kind: str | None, texts: list[str], stage_one: list[float], similarity: np.ndarray) -> np.ndarray:
+    """Each shortlisted span's features: how far below the first stage's best it scored, and how
+    close its e5 vector is to the question's, against the other spans' (a sentence's spans all
+    share its topic, so only the differences between them tell which one is asked about)."""
+    group = _GROUPS.get(kind or "", "open")
+    stage = np.asarray(stage_one, np.float32)
+    gap = similarity - similarity.max()
+    rank = np.argsort(np.argsort(-similarity))
+    lengths = np.zeros((len(texts), 3 * len(_RERANK_LENGTHS)), np.float32)  # e5 favours longer spans: a counterweight
+    column = ("entity", "figure", "open").index(group) * len(_RERANK_LENGTHS)
+    for row, text in enumerate(texts):
+        lengths[row, column + _bucket(len(text.split()), _RERANK_LENGTHS)] = 1
+    return np.concatenate([np.stack([
+        stage - stage.max(),
+        np.arange(len(texts)) == 0,
+        gap,
+        (similarity - similarity.mean()) / (similarity.std() + 1e-6),
+        rank == 0,
+        np.minimum(rank, 8) / 8,
+        gap * (group == "entity"),
+        gap * (group == "figure"),
+    ], axis=1).astype(np.float32), lengths], axis=1)
+
+
+def _tidy(found: Candidates, first: int, last: int) -> str:
+    """The chosen span without the question's own words or function words at its start, and
+    without function words at its end ("الحكومة 3500" -> "3500"); a figure keeps its
+    percent words ("7.5 في المئة")."""
+    while first < last and found.loose[first]:
+        first += 1
+    while last > first and found.loose[last] and not any(ch.isdigit() for ch in found.words[last]):
+        last -= 1
+    end = found.offsets[last][1]
+    if any(ch.isdigit() for ch in found.words[last]):
+        unit = _UNIT.match(found.sentence, end)
+        end = unit.end() if unit else end
+    return found.sentence[found.offsets[first][0]:end]
+
+
+# --- English questions: figures and dates the English way -------------------------------------------
+
+_NUMBER = r"\d+(?:[.,]\d+)*"
+_PERCENT_WORDS = re.compile(rf"({_NUMBER})\s*(?:%|(?:في|بال)\s?الم[ئا]{{1,2}}ة|بالم[ئا]{{1,2}}ة)")
+_ALEF = "[اأإآ]"
+# Both month calendars of Arabic news (Egypt and the Maghreb/Gulf; the Levant and Iraq), longest first.
+_MONTH_NAMES = (
+    ("كانون الثاني", "January"), ("كانون الأول", "December"), ("تشرين الأول", "October"),
+    ("تشرين الثاني", "November"), ("يناير", "January"), ("فبراير", "February"), ("مارس", "March"),
+    ("أبريل", "April"), ("مايو", "May"), ("يونيو", "June"), ("يونيه", "June"), ("يوليو", "July"),
+    ("يوليه", "July"), ("أغسطس", "August"), ("سبتمبر", "September"), ("أكتوبر", "October"),
+    ("نوفمبر", "November"), ("ديسمبر", "December"), ("شباط", "February"), ("آذار", "March"),
+    ("نيسان", "April"), ("أيار", "May"), ("حزيران", "June"), ("تموز", "July"), ("آب", "August"),
+    ("أيلول", "September"),
+)
+# A month name counts when a figure stands next to it ("25 يونيو", "يونيو 2025"), not as a word alone.
+_MONTH_PATTERNS = [(re.compile(rf"(?:(?<=\d)\s*(?:من\s+)?|(?<!\w)){re.sub(_ALEF, _ALEF, name)}(?!\w)"), english)
+                   for name, english in _MONTH_NAMES]
+
+
+def english_form(span: str) -> str:
+    """`span` for an English question: ASCII digits, "5 في المئة" / "5٪" as "5%", Arabic month
+    names next to a figure as English ones ("25 يونيو 2025" -> "25 June 2025"); words stay."""
+    text = _PERCENT_WORDS.sub(r"\1%", span.translate(WESTERN_DIGITS))
+    for pattern, english in _MONTH_PATTERNS:
+        text = pattern.sub(partial(_month, english=english), text)
+    return text.strip()
+
+
+def _month(match: re.Match[str], english: str) -> str:
+    """The English month, spaced from a day before it; the Arabic left alone with no figure beside it."""
+    text, start, end = match.string, match.start(), match.end()
+    after_figure = start > 0 and text[start - 1].isdigit()
+    before_figure = bool(re.match(r"\s*\d", text[end:]))
+    if not (after_figure or before_figure):
+        return match.group()
+    return (" " if after_figure else "") + english

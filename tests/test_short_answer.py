@@ -1,0 +1,100 @@
+"""Short answers: the span rules on made-up sentences, the English form, and one seed question end to end."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from app.answer import short_answer
+from app.answer.short_answer import english_form, extract
+from app.evaluation import metrics as m
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("كم عدد الجنود الذين أرسلتهم الحكومة إلى الحدود؟",
+     "أرسلت الحكومة 3500 جندي إلى الحدود الشمالية الأسبوع الماضي.", "3500"),
+    ("ما نسبة البطالة في البلاد؟", "بلغت نسبة البطالة في البلاد 7.5 في المئة خلال الربع الأول.", "7.5 في المئة"),
+    ("في أي عام افتتح الجسر الجديد؟", "افتتح الجسر الجديد عام 1998 بعد سنوات من العمل.", "1998"),
+    ("من قال إن الاقتصاد سيتعافى هذا العام؟", "وقال وزير المالية خالد العمري إن الاقتصاد سيتعافى هذا العام.",
+     "وزير المالية خالد العمري"),
+    ("ما هي عاصمة رومانيا؟", "عاصمة رومانيا هي بوخارست.", "بوخارست"),
+    ("How many soldiers did the government send to the border?",
+     "أرسلت الحكومة 3500 جندي إلى الحدود الشمالية الأسبوع الماضي.", "3500"),
+])
+def test_the_span_that_answers(question, sentence, expected):
+    assert extract(question, sentence) == expected
+
+
+def test_a_date_and_a_place_are_found_in_their_sentence():
+    date = extract("متى افتتح الجسر الجديد؟", "افتتح الجسر الجديد في 12 مارس 2024 بحضور الوزير.")
+    assert date is not None and "12 مارس 2024" in date
+    place = extract("أين عقد مؤتمر المناخ؟", "عقد مؤتمر المناخ في مراكش وسط حضور دولي واسع.")
+    assert place is not None and place.startswith("مراكش")
+
+
+@pytest.mark.parametrize("question", ["لماذا ارتفعت الأسعار؟", "Why did prices rise?", "كيف ارتفعت الأسعار؟"])
+def test_explanations_have_no_short_answer(question):
+    assert extract(question, "ارتفعت الأسعار بنسبة 5% بسبب الجفاف الذي ضرب المنطقة.") is None
+
+
+def test_a_sentence_that_only_repeats_the_question_has_no_short_answer():
+    assert extract("من هو رئيس اللجنة؟", "رئيس اللجنة.") is None
+
+
+@pytest.mark.parametrize(("arabic", "english"), [
+    ("25 يونيو 2025", "25 June 2025"),
+    ("٢٥ حزيران ٢٠٢٥", "25 June 2025"),
+    ("كانون الثاني 2024", "January 2024"),
+    ("10 إبريل", "10 April"),
+    ("5 في المئة", "5%"),
+    ("٣٫٥ بالمائة", "3.5%"),
+    ("٥٪", "5%"),
+    ("بحلول عام ٢٠٣٥", "بحلول عام 2035"),
+    ("شهر مارس", "شهر مارس"),  # no figure beside it: the article's word stays
+    ("مارك روته", "مارك روته"),
+])
+def test_english_form_of_figures_and_dates(arabic, english):
+    assert english_form(arabic) == english
+
+
+def test_the_weights_are_small_and_name_only_features():
+    data = json.loads(short_answer.WEIGHTS.read_text(encoding="utf-8"))
+    assert short_answer.WEIGHTS.stat().st_size < 5_000_000
+    assert data["features"] == short_answer.feature_names()
+    assert len(data["weights"]) == len(data["features"])
+    assert data["rerank"]["features"] == short_answer.rerank_names()
+    assert len(data["rerank"]["weights"]) == len(data["rerank"]["features"])
+
+
+def test_the_reranker_embeds_one_batch_of_the_first_stages_best_spans():
+    batches: list[list[str]] = []
+
+    def embed(texts: list[str]) -> np.ndarray:
+        batches.append(texts)
+        return np.eye(len(texts), 8, dtype=np.float32)  # unit vectors; the first is the question's
+
+    question = "من قال إن الاقتصاد سيتعافى هذا العام؟"
+    sentence = "وقال وزير المالية خالد العمري في مؤتمر صحفي بالعاصمة يوم الأحد إن الاقتصاد سيتعافى هذا العام رغم الجفاف."
+    chosen = extract(question, sentence, question_vector=np.eye(8, dtype=np.float32)[0], embed=embed)
+    [texts] = batches
+    assert 1 < len(texts) <= short_answer.RERANK and len(set(texts)) == len(texts)
+    assert texts[0] == extract(question, sentence)  # the first stage's best leads the shortlist
+    assert chosen in texts
+
+
+def test_squad_scoring_drops_the_arabic_article():
+    assert m.exact_match("الهلال", ["هلال"]) == 1.0
+    assert m.token_f1("نادي الهلال", ["هلال"]) == pytest.approx(2 / 3)
+    assert m.squad_tokens("اله") == ["اله"]  # too short to be the article and a word
+
+
+def test_seed_answers_carry_a_short_answer(engine):
+    share = engine.answer("ما النسبة من الناتج المحلي التي اتفق قادة الناتو على استثمارها في الدفاع؟")
+    assert share.found and share.short_answer is not None
+    assert "5%" in share.short_answer and "3.5" not in share.short_answer
+    assert share.to_dict()["short_answer"] == share.short_answer
+    assert list(share.to_dict())[:4] == ["id", "question", "answer", "short_answer"]
+    why = engine.answer("لماذا دعا روته إلى تعزيز التعاون مع الصناعات الدفاعية؟")
+    assert why.short_answer is None
