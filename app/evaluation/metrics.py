@@ -155,7 +155,7 @@ def faithfulness(answer: str, passages: dict[int, str]) -> float | None:
         markers[i] = carry
     supported = 0
     for sentence, numbers in zip(sentences, markers):
-        source_words = set()
+        source_words: set[str] = set()
         for n in numbers:
             source_words.update(content_tokens(passages.get(n, "")))
         words = content_tokens(strip_markers(sentence))

@@ -135,9 +135,14 @@ def _content_words(text: str) -> Iterator[str]:
             yield word
 
 
-def content_tokens(text: str) -> list[str]:
-    """Stemmed, normalised tokens without stop words: what lexical matching compares."""
-    return [_stem(word.translate(_PRE_STEM_MAP)) for word in _content_words(text)]
+@lru_cache(maxsize=50_000)
+def content_tokens(text: str) -> tuple[str, ...]:
+    """Stemmed, normalised tokens without stop words: what lexical matching compares.
+
+    Cached by text: every question compares its words with each sentence of its hits,
+    and the sentences of an archive's popular passages come back question after question
+    (on the seeds this was a tenth of a warm answer's time)."""
+    return tuple(_stem(word.translate(_PRE_STEM_MAP)) for word in _content_words(text))
 
 
 NGRAM = 4
