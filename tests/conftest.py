@@ -6,6 +6,7 @@ temporary copy of the seed articles, built once per test session.
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from tests.web_helpers import free_port
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SHARED_DATA = REPO.parent / "shared" / "data"
+NEWS = SHARED_DATA / "news-ar"
 
 
 def make_settings(**overrides) -> Settings:
@@ -30,6 +32,23 @@ def make_settings(**overrides) -> Settings:
     base = {"openai_api_key": None, "openai_base_url": None, "chroma_host": None}
     base.update(overrides)
     return Settings(_env_file=None, **base)
+
+
+def news_sample() -> list[dict]:
+    """Four articles of each of three publishers, two in July and two in August 2015, each of its own day."""
+    picked: dict[tuple[str, str], list[dict]] = {}
+    days: set[str] = set()
+    for path in sorted(NEWS.glob("*.jsonl")):
+        for line in path.open(encoding="utf-8"):
+            record = json.loads(line)
+            key = (record.get("source") or "", record["date"][:7])
+            if key[0] in ("okaz", "alriyadh", "aawsat") and len(picked.setdefault(key, [])) < 2 \
+                    and 400 < len(record["text"]) < 2500 and record["date"] not in days:
+                picked[key].append(record)
+                days.add(record["date"])
+        if len(picked) == 6 and all(len(v) == 2 for v in picked.values()):
+            break
+    return [record for records in picked.values() for record in records]
 
 
 @pytest.fixture(scope="session")

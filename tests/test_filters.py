@@ -17,10 +17,9 @@ from app.interfaces.slack_blocks import answer_blocks, words_for
 from app.interfaces.slack_blocks import escape as slack_escape
 from app.interfaces.web import create_app
 from app.interfaces.web_ui import esc, render_card
-from tests.conftest import SHARED_DATA, make_settings
+from tests.conftest import NEWS, make_settings, news_sample
 from tests.web_helpers import ThreadServer
 
-NEWS = SHARED_DATA / "news-ar"
 ARCTIC = "ما هي مبادرة حارس القطب الشمالي؟"
 
 
@@ -74,23 +73,6 @@ def test_a_period_keeps_only_the_articles_dated_in_it(engine: Engine):
 
 
 # -- on news archives: publishers, and a narrow period still fills its top-k ------------
-
-
-def news_sample() -> list[dict]:
-    """Four articles of each of three publishers, two in July and two in August 2015, each of its own day."""
-    picked: dict[tuple[str, str], list[dict]] = {}
-    days: set[str] = set()
-    for path in sorted(NEWS.glob("*.jsonl")):
-        for line in path.open(encoding="utf-8"):
-            record = json.loads(line)
-            key = (record.get("source") or "", record["date"][:7])
-            if key[0] in ("okaz", "alriyadh", "aawsat") and len(picked.setdefault(key, [])) < 2 \
-                    and 400 < len(record["text"]) < 2500 and record["date"] not in days:
-                picked[key].append(record)
-                days.add(record["date"])
-        if len(picked) == 6 and all(len(v) == 2 for v in picked.values()):
-            break
-    return [record for records in picked.values() for record in records]
 
 
 @pytest.fixture(scope="module")
