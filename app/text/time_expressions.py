@@ -58,7 +58,7 @@ NO_TIME = TimeIntent()
 MAX_CHARS = 2000
 MIN_YEAR = 1900
 _MAX_WALK = 6  # words looked at before a date for its cue ("in", "by the end of", "في النصف الأول من عام")
-_HOW_WINDOW = 8  # words between "how did" and "change"
+_HOW_WINDOW = 10  # words (not punctuation) between "how did" and "change": "the news of Mullah Omar's death"
 
 Span = tuple[date, date | None]  # (since, until); until None: open-ended
 Cue = Literal["in", "since", "from", "not"]
@@ -600,8 +600,10 @@ def _asks_timeline(tokens: list[str]) -> bool:
             return True
         if word == "كيف" and _CHANGE_AR.fullmatch(_at(tokens, i + 1)):
             return True
-        if word == "how" and _at(tokens, i + 1) in _HOW_AUX and _CHANGE_EN.intersection(tokens[i + 2 : i + 2 + _HOW_WINDOW]):
-            return True
+        if word == "how" and _at(tokens, i + 1) in _HOW_AUX:
+            following = [t for t in tokens[i + 2 :] if t.isalnum()][:_HOW_WINDOW]
+            if _CHANGE_EN.intersection(following):
+                return True
         if any(tuple(tokens[i : i + len(phrase)]) == phrase for phrase in _TIMELINE_PHRASES):
             return True
     return False
