@@ -261,7 +261,7 @@ class Engine:
         query = self._standalone(text, self._check_history(history))
         intent = read_time(text, self.settings.today_date())
         vector, snapshot = self._embed(query)
-        hits, left = self._hits_in_period(text, query, vector, snapshot, filters, intent, language)
+        hits, left, relief = self._hits_in_period(text, query, vector, snapshot, filters, intent, language)
         if intent.latest or intent.timeline:
             hits = dated.in_date_order(hits, newest_first=intent.latest)
         retrieved = time.perf_counter()
@@ -277,7 +277,7 @@ class Engine:
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
                 notices.append(message("llm_fallback", language))
         if draft is None:
-            draft = self._extractive(text, query, vector, hits, snapshot, language, intent)
+            draft = self._extractive(text, query, vector, hits, snapshot, language, intent, relief)
             if not intent.timeline:  # a dated list has no one span that answers
                 draft = self._with_short_answer(draft, text, query, language)
         if draft.found and not (intent.timeline and draft.mode == "extractive"):
@@ -306,26 +306,29 @@ class Engine:
         )
 
     def _hits_in_period(self, question: str, query: str, vector: np.ndarray, snapshot: Snapshot, filters: Filters,
-                        intent: TimeIntent, language: str) -> tuple[list[Hit], Filters | None]:
+                        intent: TimeIntent, language: str) -> tuple[list[Hit], Filters | None, float]:
         """The hits within the period the question names when something there answers; otherwise
-        the whole archive's (a period may be the event's, reported later), with the period left."""
+        the whole archive's (a period may be the event's, reported later), with the period left.
+        The third item relieves the answerability floor when the hits are the period's: an
+        article dated when the question says is evidence the words alone do not carry."""
         narrowed = filters.within(intent.since, intent.until) if intent.period else None
         if narrowed is None or narrowed == filters:
-            return self._hits(snapshot, query, vector, filters), None
+            return self._hits(snapshot, query, vector, filters), None, 0.0
         hits = self._hits(snapshot, query, vector, narrowed)
-        if hits and self._extractive(question, query, vector, hits, snapshot, language, intent).found:
-            return hits, None
-        return self._hits(snapshot, query, vector, filters), narrowed
+        relief = extractive.PERIOD_RELIEF
+        if hits and self._extractive(question, query, vector, hits, snapshot, language, intent, relief).found:
+            return hits, None, relief
+        return self._hits(snapshot, query, vector, filters), narrowed, 0.0
 
     def _extractive(self, question: str, query: str, vector: np.ndarray, hits: list[Hit], snapshot: Snapshot,
-                    language: str, intent: TimeIntent = NO_TIME) -> Draft:
+                    language: str, intent: TimeIntent = NO_TIME, relief: float = 0.0) -> Draft:
         empty = np.zeros((0, len(vector)), np.float32)  # a passage whose rows a writer replaced meanwhile
         sentence_vectors = [h.sentences if h.sentences is not None else empty for h in hits]
         baseline = snapshot.baseline(vector)
 
         def choose(indices: list[int]) -> dated.Quotes | None:
             quotes = extractive.choose_quotes(question, query, vector, [hits[i] for i in indices],
-                                              [sentence_vectors[i] for i in indices], baseline)
+                                              [sentence_vectors[i] for i in indices], baseline, relief)
             return [(indices[j], sentence) for j, sentence in quotes] if quotes else None
 
         def best(indices: list[int]) -> dated.Quotes | None:

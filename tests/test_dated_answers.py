@@ -97,6 +97,19 @@ def test_a_figure_another_dated_article_also_gives_is_quoted_beside_it():
                                     (0.0, 0.0, 0)) == [(0, older)]  # one date: the usual single figure
 
 
+def test_hits_narrowed_to_the_questions_period_need_a_little_less_meaning_to_answer():
+    # An English question over an Arabic sentence just under the cross-language floor.
+    sentence = "وأعلنت الهيئة أن عدد الحجاج بلغ مليوني حاج وفق الأرقام النهائية."
+    hits = [hit("a", "2015-09-28", 1.0, sentence)]
+    cosine = extractive.MIN_DENSE_CROSS_LANGUAGE - extractive.PERIOD_RELIEF / 2
+    vectors = [np.array([[cosine, np.sqrt(1 - cosine**2)]], np.float32)]
+    query = np.array([1.0, 0.0], np.float32)
+    question = "How many pilgrims were there in September 2015?"
+    assert extractive.choose_quotes(question, question, query, hits, vectors, (0.0, 0.0, 0)) is None
+    assert extractive.choose_quotes(question, question, query, hits, vectors, (0.0, 0.0, 0),
+                                    relief=extractive.PERIOD_RELIEF) == [(0, sentence)]
+
+
 def test_the_dates_line_is_left_out_of_what_the_passages_must_support():
     note = dated.dates_note([citation(1, "2025-06-10"), citation(2, "2025-07-02")], "en")
     assert dated.without_dates_note(f"The figure [1]. A later one [2].\n\n{note}") == "The figure [1]. A later one [2]."

@@ -61,6 +61,12 @@ MIN_SHARED = 2
 # above 1.8. Only judged when the index holds enough sentences for the statistic.
 MIN_Z = 1.8
 MIN_BASELINE_SENTENCES = 50
+# When the hits are narrowed to the period the question names, their date agreeing with the
+# question is evidence beyond the words, and the dense floors drop by this much. Measured on the
+# time questions (extractive/hybrid): English in-period 0.667 -> 0.769, fact accuracy
+# 0.714 -> 0.762, empty periods still all refused or noticed; the same for 0.015 and 0.03, and
+# no change on the seed set.
+PERIOD_RELIEF = 0.02
 # A line of fewer words is a heading, not an answer; e5 also rates very short
 # texts as close to any short question.
 MIN_SENTENCE_WORDS = 4
@@ -120,11 +126,11 @@ def score_sentences(
 
 
 def is_answerable(best: Choice, question_language: str, passage_language: str,
-                  baseline: tuple[float, float, int]) -> bool:
+                  baseline: tuple[float, float, int], relief: float = 0.0) -> bool:
     """`baseline`: the question's mean and spread of cosine over the index, and the sample size."""
     if best.lexical >= MIN_LEXICAL and best.shared >= MIN_SHARED:
         return True
-    floor = MIN_DENSE_SAME_LANGUAGE if question_language == passage_language else MIN_DENSE_CROSS_LANGUAGE
+    floor = (MIN_DENSE_SAME_LANGUAGE if question_language == passage_language else MIN_DENSE_CROSS_LANGUAGE) - relief
     mean, spread, sentences = baseline
     stands_out = sentences < MIN_BASELINE_SENTENCES or spread <= 0 or (best.dense - mean) / spread >= MIN_Z
     return best.dense >= floor and stands_out
@@ -132,12 +138,13 @@ def is_answerable(best: Choice, question_language: str, passage_language: str,
 
 def choose_quotes(
     question: str, query: str, query_vector: np.ndarray, hits: list[Hit], sentence_vectors: list[np.ndarray],
-    baseline: tuple[float, float, int],
+    baseline: tuple[float, float, int], relief: float = 0.0,
 ) -> list[tuple[int, str]] | None:
     """The sentences that answer, as (hit index, sentence), best first; None when nothing retrieved answers."""
     ranked = score_sentences(question, query, query_vector, hits, sentence_vectors)
     best = ranked[0] if ranked else None
-    if best is None or not is_answerable(best, detect_language(question), hits[best.hit_index].passage.language, baseline):
+    if best is None or not is_answerable(best, detect_language(question), hits[best.hit_index].passage.language, baseline,
+                                         relief):
         return None
     if expected_type(question) == "number":
         ranked = [c for c in ranked if c.score >= best.score - NUMBER_MARGIN and _HAS_NUMBER.search(normalize(c.sentence))]
