@@ -124,14 +124,18 @@ def test_days_and_months_without_a_year(question: str, today: date, expected: tu
     ("ماذا حدث البارحة؟", TODAY, period(D(2025, 7, 9), D(2025, 7, 9))),
     ("ماذا حدث أول أمس؟", TODAY, period(D(2025, 7, 8), D(2025, 7, 8))),
     ("What happened the day before yesterday?", TODAY, period(D(2025, 7, 8), D(2025, 7, 8))),
-    # Weeks: this week is the 7 days ending today; last week today-13..today-1; the past week today-7..today.
-    ("What happened this week?", TODAY, period(D(2025, 7, 4), TODAY)),
-    ("ماذا حدث هذا الأسبوع؟", TODAY, period(D(2025, 7, 4), TODAY)),
-    ("ماذا حدث الأسبوع الجاري؟", TODAY, period(D(2025, 7, 4), TODAY)),
-    ("What happened last week?", TODAY, period(D(2025, 6, 27), D(2025, 7, 9))),
-    ("ماذا حدث الأسبوع الماضي؟", TODAY, period(D(2025, 6, 27), D(2025, 7, 9))),
+    # Weeks begin on Saturday, Sunday or Monday: this week from the earliest start (Saturday 5 July),
+    # last week from the Saturday before it to the Sunday before the latest start (Monday 7 July).
+    ("What happened this week?", TODAY, period(D(2025, 7, 5), TODAY)),
+    ("ماذا حدث هذا الأسبوع؟", TODAY, period(D(2025, 7, 5), TODAY)),
+    ("ماذا حدث الأسبوع الجاري؟", TODAY, period(D(2025, 7, 5), TODAY)),
+    ("What happened last week?", TODAY, period(D(2025, 6, 28), D(2025, 7, 6))),
+    ("ماذا حدث الأسبوع الماضي؟", TODAY, period(D(2025, 6, 28), D(2025, 7, 6))),
+    ("Whom did the family accuse, according to yesterday's news?", TODAY, period(D(2025, 7, 9), D(2025, 7, 9))),
     ("What happened over the past week?", TODAY, period(D(2025, 7, 3), TODAY)),
-    ("What happened last week?", D(2026, 1, 5), period(D(2025, 12, 23), D(2026, 1, 4))),
+    ("What happened last week?", D(2026, 1, 5), period(D(2025, 12, 27), D(2026, 1, 4))),  # a Monday
+    ("What happened last week?", D(2026, 1, 3), period(D(2025, 12, 21), D(2026, 1, 2))),  # a Saturday
+    ("What happened this week?", D(2026, 1, 3), period(D(2025, 12, 28), D(2026, 1, 3))),
     # Months and years are calendar ones.
     ("What happened this month?", TODAY, period(D(2025, 7, 1), D(2025, 7, 31))),
     ("ماذا حدث هذا الشهر؟", TODAY, period(D(2025, 7, 1), D(2025, 7, 31))),

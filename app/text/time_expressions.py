@@ -19,9 +19,10 @@ Conventions (against `today`):
   end of X" ("مطلع/أواخر/نهاية") reads as X;
 - a day or month without a year ("on 25 June", "في يونيو") is the most recent one begun by `today`;
 - "since X" / "منذ X" / "from X" is open-ended: `since` set, `until` None;
-- weeks have no start day here (Saturday, Sunday and Monday are all in use): "this week" is the 7 days
-  ending today; "last week" / "الأسبوع الماضي" is today-13..today-1, the previous week whichever day
-  it began; "the past week" is today-7..today;
+- a week may begin on Saturday, Sunday or Monday (all three are in use where Arabic news is
+  written), so "this week" runs from the earliest of the three starts to today, and "last week" /
+  "الأسبوع الماضي" from 7 days before the earliest start to the day before the latest one: on a
+  Tuesday, Saturday to the Sunday before. "The past week" is today-7..today;
 - "this month/year" is the whole current calendar month/year, "last month/year" the previous one;
 - "the last/past N hours/days/weeks/months/years" ("آخر N أيام", "الأيام الـN الماضية") is
   today minus N of them .. today;
@@ -275,6 +276,8 @@ def _context(tokens: list[str], start: int) -> tuple[Cue | None, bool]:
         if word in _MARKERS:
             marked = True
         elif not (word in _MODIFIERS or (word == "من" and j > 0 and tokens[j - 1] in _MODIFIERS)):
+            if word == "to" and j > 0 and tokens[j - 1] == "according":  # "according to yesterday's news"
+                return "in", marked
             return _CUES.get(word), marked  # "من" after "النصف الأول" is "of", not "from"
     return None, marked
 
@@ -527,16 +530,26 @@ def _count_word(word: str) -> int | None:
     return _NUMBERS.get(word[2:] if word.startswith("ال") else word)
 
 
+_WEEK_STARTS = (5, 6, 0)  # Saturday, Sunday, Monday (`date.weekday`)
+
+
+def _week_began(today: date) -> tuple[int, int]:
+    """How many days ago this week began at the earliest and at the latest of `_WEEK_STARTS`."""
+    ago = [(today.weekday() - start) % 7 for start in _WEEK_STARTS]
+    return max(ago), min(ago)
+
+
 def _this(unit: str, today: date) -> Span | None:
     if unit == "week":
-        start = _days_before(today, 6)
+        start = _days_before(today, _week_began(today)[0])
         return None if start is None else (start, today)
     return _absolute(today.year, today.month if unit == "month" else None, None)
 
 
 def _previous(unit: str, today: date) -> Span | None:
     if unit == "week":
-        start, end = _days_before(today, 13), _days_before(today, 1)
+        earliest, latest = _week_began(today)
+        start, end = _days_before(today, earliest + 7), _days_before(today, latest + 1)
         return None if start is None or end is None else (start, end)
     if unit == "month":
         return _absolute(today.year - (today.month == 1), today.month - 1 or 12, None)
