@@ -21,6 +21,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROMPTS_DIR = PROJECT_ROOT / "prompts"
+MAX_TOP_K = 50  # passages one question may read: the top-k setting's ceiling, and a dated question's
 
 
 class SettingError(ValueError):
@@ -83,7 +84,7 @@ class Settings(BaseSettings):
 
     # Retrieval
     retrieval: Literal["hybrid", "dense", "bm25"] = "hybrid"
-    top_k: int = Field(5, ge=1, le=50, description="passages given to the answerer")
+    top_k: int = Field(5, ge=1, le=MAX_TOP_K, description="passages given to the answerer")
     candidates: int = Field(20, ge=1, le=200, description="per retriever, before fusion")
     today: date | None = Field(None, description=(
         "the date relative expressions (\"last month\", \"أمس\") are read against; default: the real today. "

@@ -261,7 +261,8 @@ class Engine:
         query = self._standalone(text, self._check_history(history))
         intent = read_time(text, self.settings.today_date())
         vector, snapshot = self._embed(query)
-        hits, left, relief = self._hits_in_period(text, query, vector, snapshot, filters, intent, language)
+        depth = dated.depth(self.settings.top_k) if intent.latest or intent.timeline else self.settings.top_k
+        hits, left, relief = self._hits_in_period(text, query, vector, snapshot, filters, intent, language, depth)
         if intent.latest or intent.timeline:
             hits = dated.in_date_order(hits, newest_first=intent.latest)
         retrieved = time.perf_counter()
@@ -306,19 +307,19 @@ class Engine:
         )
 
     def _hits_in_period(self, question: str, query: str, vector: np.ndarray, snapshot: Snapshot, filters: Filters,
-                        intent: TimeIntent, language: str) -> tuple[list[Hit], Filters | None, float]:
+                        intent: TimeIntent, language: str, top_k: int) -> tuple[list[Hit], Filters | None, float]:
         """The hits within the period the question names when something there answers; otherwise
         the whole archive's (a period may be the event's, reported later), with the period left.
         The third item relieves the answerability floor when the hits are the period's: an
         article dated when the question says is evidence the words alone do not carry."""
         narrowed = filters.within(intent.since, intent.until) if intent.period else None
         if narrowed is None or narrowed == filters:
-            return self._hits(snapshot, query, vector, filters), None, 0.0
-        hits = self._hits(snapshot, query, vector, narrowed)
+            return self._hits(snapshot, query, vector, filters, top_k=top_k), None, 0.0
+        hits = self._hits(snapshot, query, vector, narrowed, top_k=top_k)
         relief = extractive.PERIOD_RELIEF
         if hits and self._extractive(question, query, vector, hits, snapshot, language, intent, relief).found:
             return hits, None, relief
-        return self._hits(snapshot, query, vector, filters), narrowed, 0.0
+        return self._hits(snapshot, query, vector, filters, top_k=top_k), narrowed, 0.0
 
     def _extractive(self, question: str, query: str, vector: np.ndarray, hits: list[Hit], snapshot: Snapshot,
                     language: str, intent: TimeIntent = NO_TIME, relief: float = 0.0) -> Draft:

@@ -8,6 +8,7 @@ import numpy as np
 
 from app.answer import dated, extractive
 from app.answer.record import Citation
+from app.config import MAX_TOP_K
 from app.evaluation.metrics import faithfulness
 from app.filters import Filters
 from app.index.records import StoredPassage
@@ -76,6 +77,11 @@ def test_a_question_period_narrows_the_filters_unless_they_do_not_meet():
     assert june.within(date(2025, 6, 20), date(2025, 7, 31)) == Filters(date(2025, 6, 20), date(2025, 6, 30), ("okaz",))
     assert june.within(date(2025, 8, 1), date(2025, 8, 31)) is None
     assert Filters().within(date(2025, 8, 1), None) == Filters(date(2025, 8, 1), None)
+
+
+def test_dated_questions_read_deeper_within_the_top_k_ceiling():
+    assert dated.depth(5) == 15 and dated.depth(1) == 3
+    assert dated.depth(40) == MAX_TOP_K  # never more than any question may read
 
 
 def test_a_figure_another_dated_article_also_gives_is_quoted_beside_it():

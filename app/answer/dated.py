@@ -20,10 +20,15 @@ from datetime import date
 from app.answer.citations import quote_parts
 from app.answer.prompts import message, wording
 from app.answer.record import Citation
+from app.config import MAX_TOP_K
 from app.retrieve import Hit
 
 RELEVANT_SHARE = 0.5
 TIMELINE_MOST = 6  # lines of a dated list
+# A "latest" or "how did it develop" question reads this many times top-k passages: relevance
+# ranks without regard to date, so the newest relevant article (or an early one of a story)
+# may rank just below the top k.
+DEPTH = 3
 
 Quotes = list[tuple[int, str]]  # (hit index, sentence), as `extractive.choose_quotes` gives them
 Chooser = Callable[[list[int]], Quotes | None]  # the quotes that answer among these hits, if any
@@ -39,6 +44,11 @@ def articles_by_date(hits: list[Hit], newest_first: bool) -> list[list[int]]:
         if hit.passage.date and hit.score >= RELEVANT_SHARE * top:
             groups.setdefault(hit.passage.source, []).append(index)
     return sorted(groups.values(), key=lambda group: hits[group[0]].passage.date, reverse=newest_first)
+
+
+def depth(top_k: int) -> int:
+    """How many passages a dated question reads."""
+    return min(top_k * DEPTH, MAX_TOP_K)
 
 
 def in_date_order(hits: list[Hit], newest_first: bool) -> list[Hit]:
