@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
+from app.answer import extractive
 from app.answer.record import QuestionError
+from app.index.records import StoredPassage
+from app.retrieve import Hit
 from app.text.arabic import normalize
 
 RETRIEVAL = [
@@ -116,3 +120,40 @@ def test_an_answer_lists_every_retrieved_passage_and_which_it_cites(engine):
     for citation in answer.citations:
         assert (cited[citation.n]["source"], cited[citation.n]["text"]) == (citation.source, citation.text)
     assert any(p["cited"] is None for p in passages)
+
+
+@pytest.mark.parametrize(("question", "several"), [
+    ("Two articles cover the forums. In which cities were they held?", True),
+    ("Which countries are named both in the speech and in the report?", True),
+    ("The ministers met twice. On which dates?", True),
+    ("ما الفكرة التي كررها الوزير في منتدى لاهاي وفي منتدى بوخارست؟", True),
+    ("من حضر الاجتماعين كليهما؟ ومن حضر كلا الاجتماعين؟", True),
+    ("التقى الوزيران مرتين، فمتى كان ذلك؟", True),
+    ("Who hosted the forum?", False),
+    ("في أي مدينة عقد المنتدى؟", False),
+    ("Who is the deputy in charge?", False),  # "in" without a second "and in"
+])
+def test_questions_about_several_events_are_recognised(question: str, several: bool):
+    assert extractive.asks_several_sources(question) is several
+
+
+def test_a_question_about_several_events_quotes_each_close_article():
+    def hit(source: str, text: str) -> Hit:
+        return Hit(StoredPassage(f"{source}#0:x", source, source, "", "ar", 0, text, [(0, len(text))]), 1.0)
+
+    texts = {"a": "عقد المنتدى الأول في مدينة بوخارست بحضور الوزراء.", "b": "وعقد المنتدى الثاني في مدينة لاهاي بحضور الخبراء.",
+             "c": "وتحدث المشاركون عن التعاون الصناعي في مجالات كثيرة."}
+    hits = [hit(source, text) for source, text in texts.items()]
+    query = np.array([1.0, 0.0], np.float32)
+
+    def at(cosine: float) -> np.ndarray:
+        return np.array([[cosine, np.sqrt(1 - cosine**2)]], np.float32)
+
+    vectors = [at(0.95), at(0.93), at(0.80)]  # b is 0.02 below a; c far below
+    one = extractive.choose_quotes("في أي مدينة عقد المنتدى؟", "في أي مدينة عقد المنتدى؟", query, hits, vectors,
+                                   (0.0, 0.0, 0))
+    both = extractive.choose_quotes("في أي مدينتين عقد المنتدى في المرة الأولى وفي الثانية؟",
+                                    "في أي مدينتين عقد المنتدى في المرة الأولى وفي الثانية؟", query, hits, vectors,
+                                    (0.0, 0.0, 0))
+    assert one == [(0, texts["a"])]
+    assert both == [(0, texts["a"]), (1, texts["b"])]

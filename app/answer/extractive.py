@@ -38,6 +38,10 @@ _HAS_DATE = re.compile(
     r"السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|اليوم|امس)"
 )
 
+# A question about several events or reports: the articles each answer a part.
+_SEVERAL_CUES = re.compile(r"(?<!\w)(both|twice|two|each|كلا|كلتا|كلاهما|مرتين|كل من)(?!\w)"
+                           r"|(^|\s)في\s.+\sوفي\s|\bin\s.+\sand in\s")
+
 LEXICAL_WEIGHT = 0.35
 TYPE_BONUS = 0.04
 RANK_WEIGHT = 0.02
@@ -49,6 +53,10 @@ LATIN_PENALTY = 0.02
 # A "how many" question is answered by a sentence with a number at most this far
 # below the best sentence; with none, the articles don't state the figure.
 NUMBER_MARGIN = 0.03
+# A question about several events also quotes the best sentence of each further article at
+# most this far below the best sentence, up to `MOST_SOURCES` articles.
+OTHER_SOURCE_MARGIN = 0.03
+MOST_SOURCES = 3
 # Below these cosines the best sentence is not about the question (measured on
 # e5-small: cosines run lower when question and passage are in different languages)...
 MIN_DENSE_SAME_LANGUAGE = 0.83
@@ -161,4 +169,25 @@ def choose_quotes(
         if other.score >= ranked[0].score - SECOND_SENTENCE_MARGIN and other.sentence != ranked[0].sentence:
             chosen.append(other)
             break
+    if asks_several_sources(question):
+        chosen += other_sources(ranked, chosen, hits)
     return [(choice.hit_index, choice.sentence) for choice in chosen]
+
+
+def asks_several_sources(question: str) -> bool:
+    """Whether the question asks about several events or reports ("both", "twice", "in X and in Y")."""
+    return bool(_SEVERAL_CUES.search(normalize(question)))
+
+
+def other_sources(ranked: list[Choice], chosen: list[Choice], hits: list[Hit]) -> list[Choice]:
+    """The best sentence of each further article close to the best one (at most `MOST_SOURCES` articles)."""
+    sources = {hits[c.hit_index].passage.source for c in chosen}
+    added: list[Choice] = []
+    for other in ranked:
+        if len(sources) >= MOST_SOURCES or other.score < ranked[0].score - OTHER_SOURCE_MARGIN:
+            break
+        source = hits[other.hit_index].passage.source
+        if source not in sources:
+            sources.add(source)
+            added.append(other)
+    return added
