@@ -157,3 +157,19 @@ def test_a_question_about_several_events_quotes_each_close_article():
                                     (0.0, 0.0, 0))
     assert one == [(0, texts["a"])]
     assert both == [(0, texts["a"]), (1, texts["b"])]
+
+
+def test_a_figure_in_the_sentence_after_the_best_one_is_found():
+    first = "أصدرت الوزارة اليوم بيانا عن حصيلة زوار المعرض الدولي للكتاب هذا العام."
+    second = "وأوضح البيان أن الحصيلة بلغت 120 ألفا من داخل المملكة وخارجها."
+    third = "وتستعد الوزارة لتنظيم الدورة المقبلة من المعرض في الربيع."
+    text = f"{first} {second} {third}"
+    spans = [(0, len(first)), (len(first) + 1, len(first) + 1 + len(second)), (len(text) - len(third), len(text))]
+    hit = Hit(StoredPassage("a#0:x", "a", "a", "", "ar", 0, text, spans), 1.0)
+    query = np.array([1.0, 0.0], np.float32)
+    vectors = [np.array([[c, np.sqrt(1 - c**2)] for c in (0.95, 0.85, 0.84)], np.float32)]  # the figure scores low
+    question = "كم عدد زوار معرض الكتاب هذا العام؟"
+    assert extractive.choose_quotes(question, question, query, [hit], vectors, (0.0, 0.0, 0)) == [(0, second), (0, first)]
+    no_figure = Hit(StoredPassage("b#0:x", "b", "b", "", "ar", 0, f"{first} {third}",
+                                  [(0, len(first)), (len(first) + 1, len(first) + 1 + len(third))]), 1.0)
+    assert extractive.choose_quotes(question, question, query, [no_figure], [vectors[0][[0, 2]]], (0.0, 0.0, 0)) is None

@@ -157,7 +157,8 @@ def choose_quotes(
     if expected_type(question) == "number":
         ranked = [c for c in ranked if c.score >= best.score - NUMBER_MARGIN and _HAS_NUMBER.search(normalize(c.sentence))]
         if not ranked:
-            return None
+            neighbour = numbered_neighbour(best, hits[best.hit_index])
+            return None if neighbour is None else [(best.hit_index, neighbour), (best.hit_index, best.sentence)]
         # A figure an article of another date also gives (close enough to be the same fact, maybe
         # revised) is quoted beside it: the answer then dates both, instead of keeping one silently.
         first_date = hits[ranked[0].hit_index].passage.date
@@ -172,6 +173,21 @@ def choose_quotes(
     if asks_several_sources(question):
         chosen += other_sources(ranked, chosen, hits)
     return [(choice.hit_index, choice.sentence) for choice in chosen]
+
+
+def numbered_neighbour(best: Choice, hit: Hit) -> str | None:
+    """The sentence after (or else before) the best one in its passage, when it holds a figure the
+    best one lacks: a report often names the subject in one sentence and gives its figure in the next."""
+    passage = hit.passage
+    texts = [passage.text[start:end] for start, end in passage.sentences]
+    if best.sentence not in texts:
+        return None
+    at = texts.index(best.sentence)
+    for neighbour in (at + 1, at - 1):
+        if 0 <= neighbour < len(texts) and len(words(texts[neighbour])) >= MIN_SENTENCE_WORDS \
+                and _HAS_NUMBER.search(normalize(texts[neighbour])):
+            return texts[neighbour]
+    return None
 
 
 def asks_several_sources(question: str) -> bool:
