@@ -303,3 +303,9 @@ def test_an_upload_of_nothing_asks_for_files(ui: ChatUI) -> None:
         result, files, status = ui.upload(nothing, "ar")
         assert labels()["ar"]["upload_none"] in visible_text(result) and "nqa-failed" in result
         assert files == status == gr.skip()  # the file box and status line stay as they are
+
+
+def test_a_question_sent_while_an_answer_is_closing_waits_instead_of_being_dropped(ui: ChatUI) -> None:
+    config = ui.build().get_config_file()
+    asking = [d for d in config["dependencies"] if any(event == "submit" for _, event in d["targets"])]
+    assert asking and all(d["trigger_mode"] == "always_last" for d in asking)

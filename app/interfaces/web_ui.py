@@ -455,6 +455,9 @@ class ChatUI:
                 inputs=[question, chatbot, turns, answers, lang, since, until, publishers],
                 outputs=[chatbot, question, turns, answers],
                 concurrency_id="answer",
+                # Enter pressed while the last answer is still closing waits its turn: Gradio's
+                # default ("once") drops it, and the question was silently lost (seen under load).
+                trigger_mode="always_last",
             )
             gr.on(
                 [new_chat.click, chatbot.clear],
