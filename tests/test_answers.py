@@ -173,3 +173,13 @@ def test_a_figure_in_the_sentence_after_the_best_one_is_found():
     no_figure = Hit(StoredPassage("b#0:x", "b", "b", "", "ar", 0, f"{first} {third}",
                                   [(0, len(first)), (len(first) + 1, len(first) + 1 + len(third))]), 1.0)
     assert extractive.choose_quotes(question, question, query, [no_figure], [vectors[0][[0, 2]]], (0.0, 0.0, 0)) is None
+
+
+def test_a_sentence_standing_out_strongly_from_the_index_may_sit_just_under_the_floor():
+    cosine = extractive.MIN_DENSE_CROSS_LANGUAGE - extractive.STRONG_RELIEF / 2
+    best = extractive.Choice(0, "جملة عربية تجيب عن السؤال المطروح.", cosine, cosine, 0.0, 0)
+    mean, sentences = cosine - 0.05, 1000
+    strong = (mean, 0.05 / (extractive.STRONG_Z + 0.5), sentences)  # z = STRONG_Z + 0.5
+    plain = (mean, 0.05 / (extractive.STRONG_Z - 0.5), sentences)  # above MIN_Z, below STRONG_Z
+    assert extractive.is_answerable(best, "en", "ar", strong)
+    assert not extractive.is_answerable(best, "en", "ar", plain)

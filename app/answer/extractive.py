@@ -69,6 +69,12 @@ MIN_SHARED = 2
 # above 1.8. Only judged when the index holds enough sentences for the statistic.
 MIN_Z = 1.8
 MIN_BASELINE_SENTENCES = 50
+# A best sentence standing out this strongly from the index counts with a floor this much lower:
+# its question is about it, though (across languages above all) its cosine runs low. Measured:
+# English false refusals on the seed set 0.150 -> 0.100, refusal accuracy unchanged; ARCD answered
+# 0.971 -> 0.980, short F1 0.263 -> 0.266; time questions unchanged (z 2.5 cost citation precision).
+STRONG_Z = 3.0
+STRONG_RELIEF = 0.02
 # When the hits are narrowed to the period the question names, their date agreeing with the
 # question is evidence beyond the words, and the dense floors drop by this much. Measured on the
 # time questions (extractive/hybrid): English in-period 0.667 -> 0.769, fact accuracy
@@ -140,8 +146,10 @@ def is_answerable(best: Choice, question_language: str, passage_language: str,
         return True
     floor = (MIN_DENSE_SAME_LANGUAGE if question_language == passage_language else MIN_DENSE_CROSS_LANGUAGE) - relief
     mean, spread, sentences = baseline
-    stands_out = sentences < MIN_BASELINE_SENTENCES or spread <= 0 or (best.dense - mean) / spread >= MIN_Z
-    return best.dense >= floor and stands_out
+    z = (best.dense - mean) / spread if sentences >= MIN_BASELINE_SENTENCES and spread > 0 else None
+    if z is not None and z >= STRONG_Z:
+        floor -= STRONG_RELIEF
+    return best.dense >= floor and (z is None or z >= MIN_Z)
 
 
 def choose_quotes(
