@@ -96,10 +96,6 @@ def _tokens(sentence: str, asked: set[str]) -> list[_Token]:
     return tokens
 
 
-def _bucket(value: int, buckets: tuple[tuple[int, int], ...]) -> int:
-    return next(i for i, (low, high) in enumerate(buckets) if low <= value <= high)
-
-
 def feature_names() -> list[str]:
     """The features, in the order of the weight vector."""
     names = [f"len{i}_{g}" for g in ("entity", "figure", "open") for i in range(len(_LENGTHS))]
