@@ -84,6 +84,8 @@ _CUES: dict[str, Cue] = {
     **{w: "not" for w in _words("by until till before after to through ahead "
                                 "بحلول حتى قبل بعد إلى لغاية لحين وحتى وقبل وبعد وإلى")},
 }
+# Two words whose second alone would be another cue: "according to yesterday's news" is no deadline.
+_CUE_PHRASES: dict[tuple[str, str], Cue] = {("according", "to"): "in"}
 # Words naming what follows as a year or month: they make a bare "2015" a year.
 _MARKERS = _words(
     "year years month months عام العام عامي لعام بعام وعام والعام سنة السنة سنتي لسنة بسنة وسنة والسنة "
@@ -276,8 +278,8 @@ def _context(tokens: list[str], start: int) -> tuple[Cue | None, bool]:
         if word in _MARKERS:
             marked = True
         elif not (word in _MODIFIERS or (word == "من" and j > 0 and tokens[j - 1] in _MODIFIERS)):
-            if word == "to" and j > 0 and tokens[j - 1] == "according":  # "according to yesterday's news"
-                return "in", marked
+            if j > 0 and (tokens[j - 1], word) in _CUE_PHRASES:
+                return _CUE_PHRASES[tokens[j - 1], word], marked
             return _CUES.get(word), marked  # "من" after "النصف الأول" is "of", not "from"
     return None, marked
 
