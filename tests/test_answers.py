@@ -132,6 +132,8 @@ def test_an_answer_lists_every_retrieved_passage_and_which_it_cites(engine):
     ("Who hosted the forum?", False),
     ("في أي مدينة عقد المنتدى؟", False),
     ("Who is the deputy in charge?", False),  # "in" without a second "and in"
+    ("في " * 5000 + "؟", False),  # hostile: thousands of first halves, no second
+    ("in x " * 5000 + "and in y?", True),
 ])
 def test_questions_about_several_events_are_recognised(question: str, several: bool):
     assert extractive.asks_several_sources(question) is several

@@ -38,9 +38,10 @@ _HAS_DATE = re.compile(
     r"السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|اليوم|امس)"
 )
 
-# A question about several events or reports: the articles each answer a part.
-_SEVERAL_CUES = re.compile(r"(?<!\w)(both|twice|two|each|كلا|كلتا|كلاهما|مرتين|كل من)(?!\w)"
-                           r"|(^|\s)في\s.+\sوفي\s|\bin\s.+\sand in\s")
+# A question about several events or reports: the articles each answer a part. "in X and in Y"
+# is found as its second "in" with a first one before it (one pass each: no backtracking).
+_SEVERAL_CUES = re.compile(r"(?<!\w)(both|twice|two|each|كلا|كلتا|كلاهما|مرتين|كل من)(?!\w)")
+_IN_AND_IN = ((re.compile(r"(^|\s)في\s"), re.compile(r"\sوفي\s")), (re.compile(r"\bin\s"), re.compile(r"\sand in\s")))
 
 LEXICAL_WEIGHT = 0.35
 TYPE_BONUS = 0.04
@@ -200,7 +201,14 @@ def numbered_neighbour(best: Choice, hit: Hit) -> str | None:
 
 def asks_several_sources(question: str) -> bool:
     """Whether the question asks about several events or reports ("both", "twice", "in X and in Y")."""
-    return bool(_SEVERAL_CUES.search(normalize(question)))
+    norm = normalize(question)
+    if _SEVERAL_CUES.search(norm):
+        return True
+    for first, second in _IN_AND_IN:
+        again = second.search(norm)
+        if again and first.search(norm, 0, again.start() + 1):
+            return True
+    return False
 
 
 def other_sources(ranked: list[Choice], chosen: list[Choice], hits: list[Hit]) -> list[Choice]:
