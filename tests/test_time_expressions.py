@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 from datetime import date
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from app.ingest.metadata import find_date
 from app.text.arabic import normalize
 from app.text.months import MONTHS
-from app.text.time_expressions import NO_TIME, TimeIntent, read_time
+from app.text.time_expressions import MAX_CHARS, NO_TIME, TimeIntent, read_time
 
 TODAY = date(2025, 7, 10)  # a Thursday
 JANUARY = date(2026, 1, 15)
@@ -360,7 +359,8 @@ def test_never_raises_on_hostile_questions():
     "٢" * 5000,
     "a" * 100_000,
 ])
-def test_long_hostile_questions_are_read_quickly(question: str):
-    started = time.perf_counter()
-    read_time(question, TODAY)
-    assert time.perf_counter() - started < 0.5
+def test_long_hostile_questions_are_read_only_up_to_the_bound(question: str):
+    # What one question can cost is bounded by MAX_CHARS: the rest is never read (timings are benchmarks' job).
+    assert read_time(question, TODAY) == read_time(question[:MAX_CHARS], TODAY)
+    if len(question) > MAX_CHARS:  # a period past the bound is not read
+        assert read_time(question + " في يونيو 2015", TODAY) == read_time(question, TODAY)

@@ -37,6 +37,7 @@ import re
 from calendar import monthrange
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
+from itertools import islice
 from typing import Literal
 
 from app.text.arabic import normalize
@@ -616,8 +617,8 @@ def _asks_timeline(tokens: list[str]) -> bool:
         if word == "كيف" and _CHANGE_AR.fullmatch(_at(tokens, i + 1)):
             return True
         if word == "how" and _at(tokens, i + 1) in _HOW_AUX:
-            following = [t for t in tokens[i + 2 :] if t.isalnum()][:_HOW_WINDOW]
-            if _CHANGE_EN.intersection(following):
+            following = islice((t for t in islice(tokens, i + 2, None) if t.isalnum()), _HOW_WINDOW)
+            if not _CHANGE_EN.isdisjoint(following):
                 return True
         if any(tuple(tokens[i : i + len(phrase)]) == phrase for phrase in _TIMELINE_PHRASES):
             return True
