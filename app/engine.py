@@ -83,6 +83,7 @@ class Engine:
         self._keep_index_lock = False
         self._layout_checked = False
         self._watcher: threading.Thread | None = None
+        self._closed = threading.Event()
 
     # -- parts ---------------------------------------------------------------
     @property
@@ -126,14 +127,13 @@ class Engine:
 
     def watch(self) -> None:
         """Refresh every `NEWSQA_REFRESH_SECONDS` in the background (servers: replicas see
-        each other's uploads). Idempotent."""
-        if self._watcher is not None:
+        each other's uploads). Idempotent; nothing after `close`."""
+        if self._watcher is not None or self._closed.is_set():
             return
 
         def loop() -> None:
             pause = self.settings.refresh_seconds
-            while True:
-                time.sleep(pause)
+            while not self._closed.wait(pause):
                 started = time.monotonic()
                 try:
                     self.refresh()
@@ -144,6 +144,10 @@ class Engine:
 
         self._watcher = threading.Thread(target=loop, name="index-watch", daemon=True)
         self._watcher.start()
+
+    def close(self) -> None:
+        """Stop watching: a server shutting down (or a test's) must not poll a store it has left."""
+        self._closed.set()
 
     def hold_index(self, say: Progress | None = None) -> None:
         """Keep this process the embedded index's only writer while it runs (`serve`)."""

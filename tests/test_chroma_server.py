@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from app.engine import Engine
@@ -27,6 +29,29 @@ def test_ingest_and_ask_through_a_chroma_server(chroma_server, seed_corpus, tmp_
     assert len(again.unchanged) == 5 and again.passages == 0
 
 
+def test_replicas_starting_together_on_a_new_database_all_open_it(chroma_server):
+    """Each finds the database missing and creates it; those that lose the race must not fail."""
+    from app.index.chroma import open_client
+
+    settings = make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server, chroma_database="opened_together")
+    start = threading.Barrier(8)
+    failures: list[Exception] = []
+
+    def open_one() -> None:
+        start.wait()
+        try:
+            open_client(settings).heartbeat()
+        except Exception as exc:  # collected: an exception in a thread would not fail the test
+            failures.append(exc)
+
+    threads = [threading.Thread(target=open_one) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+
+
 def test_unreachable_server_is_a_clear_error(tmp_path):
     from app.index.chroma import IndexUnavailable
 
@@ -48,8 +73,9 @@ def test_a_question_while_the_chroma_server_is_down_gets_503_then_answers_when_i
     settings = make_settings(chroma_host="127.0.0.1", chroma_port=port, corpus_dir=seed_corpus,
                              index_dir=tmp_path / "local", refresh_seconds=0.2)
     question = {"question": "من هو وزير الدفاع الهولندي الذي استضاف منتدى لاهاي؟"}
+    app = create_app(settings)
     try:
-        with ThreadServer(create_app(settings)) as server:
+        with ThreadServer(app) as server:
             server.wait_ready()
             first = httpx.post(f"{server.url}/api/ask", json=question, timeout=60)
             assert first.status_code == 200 and first.json()["found"]
@@ -61,6 +87,9 @@ def test_a_question_while_the_chroma_server_is_down_gets_503_then_answers_when_i
             chroma = start_chroma(data, port)
             again = httpx.post(f"{server.url}/api/ask", json=question, timeout=60)
             assert again.status_code == 200 and again.json()["citations"] == first.json()["citations"]
+        watcher = app.state.service.engine._watcher  # the server has shut down: it stops polling Chroma
+        watcher.join(timeout=30)
+        assert not watcher.is_alive()
     finally:
         chroma.terminate()
         chroma.wait(timeout=30)

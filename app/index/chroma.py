@@ -82,11 +82,7 @@ def open_client(settings: Settings) -> Any:
             chroma_settings.chroma_server_host = settings.chroma_host
             chroma_settings.chroma_server_http_port = settings.chroma_port or 8000
             chroma_settings.chroma_api_impl = "chromadb.api.fastapi.FastAPI"
-            admin = chromadb.AdminClient(chroma_settings)
-            try:
-                admin.get_database(settings.chroma_database)
-            except Exception:  # several deployments can share one server, each in its database
-                admin.create_database(settings.chroma_database)
+            _ensure_database(chromadb.AdminClient(chroma_settings), settings.chroma_database)
             client = chromadb.HttpClient(
                 host=settings.chroma_host or "", port=settings.chroma_port or 8000, settings=chroma_settings,
                 database=settings.chroma_database,
@@ -98,6 +94,22 @@ def open_client(settings: Settings) -> Any:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:  # chromadb raises many types; all mean "no index here"
         raise IndexUnavailable(f"cannot open the Chroma index at {where(settings)}: {exc}") from exc
+
+
+def _ensure_database(admin: Any, name: str) -> None:
+    """Create the database if the server lacks it (several deployments can share one server).
+
+    Replicas started together all find it missing and all try to create it; the losers'
+    "already exists" is success, so each re-reads it rather than failing its start-up."""
+    try:
+        admin.get_database(name)
+        return
+    except Exception:  # chromadb's error for "no such database" has no type of its own
+        pass
+    try:
+        admin.create_database(name)
+    except Exception:
+        admin.get_database(name)  # raises, as before, if it truly is not there
 
 
 def where(settings: Settings) -> str:

@@ -31,6 +31,7 @@ class Service:
         self._ready = threading.Event()
         self._started = threading.Lock()
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def ready(self) -> bool:
@@ -51,7 +52,8 @@ class Service:
             self._note("checking the index")
             self.engine.hold_index(self._note)  # embedded Chroma: this process is its one writer
             self.engine.ensure_ready(progress=self._note)
-            self.engine.watch()  # other processes' writes (a shared Chroma server)
+            if not self._stopping.is_set():  # a server shut down during its warm-up
+                self.engine.watch()  # other processes' writes (a shared Chroma server)
         except Exception as exc:  # shown on the page and /healthz rather than killing the server
             log.exception("index build failed")  # the details, which may name server paths, for the operator
             print(f"[index] failed: {type(exc).__name__}: {exc}", file=sys.stderr, flush=True)
@@ -67,6 +69,12 @@ class Service:
             if self._thread is None:
                 self._thread = threading.Thread(target=self.warm_up, name="index-warmup", daemon=True)
                 self._thread.start()
+
+    def stop(self) -> None:
+        """The server is shutting down: the engine stops watching the index."""
+        self._stopping.set()
+        if self.engine is not None:
+            self.engine.close()
 
     def wait(self, timeout: float | None = None) -> bool:
         return self._ready.wait(timeout)

@@ -43,6 +43,7 @@ def create_app(settings: Settings, engine: Any = None, slack: bool = False):
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         service.start()
         yield
+        service.stop()
 
     app = FastAPI(
         title="newsqa",
