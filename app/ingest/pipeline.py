@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-from llama_index.core.base.embeddings.base import BaseEmbedding
 
 from app.config import Settings
 from app.index.chroma import ArticleRows, ChromaIndex, IndexUnavailable
@@ -37,6 +37,9 @@ from app.index.records import ArticleRecord, StoredPassage, passage_id
 from app.ingest.archive import count_records, read_archive
 from app.ingest.articles import ARCHIVES, SUPPORTED, Article, ArticleError, load_article
 from app.ingest.passages import PassageDraft, make_passages
+
+if TYPE_CHECKING:
+    from llama_index.core.base.embeddings.base import BaseEmbedding  # llama-index: slow to import
 
 log = logging.getLogger(__name__)
 
