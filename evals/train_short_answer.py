@@ -86,7 +86,7 @@ class Prepared:
 def span_f1(found: short_answer.Candidates, answers: list[str]) -> np.ndarray:
     """`token_f1` of every candidate, from each word's SQuAD tokens (the same tokens, computed once)."""
     pieces = [squad_tokens(word) for word in found.words]
-    best = np.zeros(len(found.texts))
+    best = np.zeros(len(found.spans))
     for answer in answers:
         gold = Counter(squad_tokens(answer))
         for i, (first, last) in enumerate(found.spans):

@@ -110,3 +110,21 @@ def test_bm25_built_from_term_counts_scores_as_bm25s_own_index() -> None:
         expected = reference.get_scores(query)
         assert expected.max() > 0
         assert np.allclose(ours.get_scores(query), expected, atol=1e-5)
+
+
+def test_sentence_vectors_are_kept_by_passage_text_and_cannot_be_changed(engine) -> None:
+    """The cache answers a passage it has seen with the same read-only vectors; a passage whose text
+    differs under the same id (rows rewritten by another version) is read from Chroma again."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    chroma = engine._parts.chroma
+    passage = next(p for p in chroma.iter_passages() if len(p.sentences) > 1)
+    first = chroma.sentence_vectors([passage])[passage.id]
+    again = chroma.sentence_vectors([passage])[passage.id]
+    assert again is first and len(first) == len(passage.sentences)
+    with pytest.raises(ValueError):
+        first[0, 0] = 0.0
+    rewritten = chroma.sentence_vectors([replace(passage, text=passage.text + " ")])[passage.id]
+    assert rewritten is not first and np.array_equal(rewritten, first)

@@ -213,9 +213,9 @@ def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.nd
 
 @dataclass
 class Candidates:
-    """The spans of one sentence for one question, as text, with their feature rows."""
+    """The spans of one sentence for one question, with their feature rows (a span's text is cut
+    from `sentence` only for the one chosen: a sentence has hundreds of candidates)."""
 
-    texts: list[str]
     features: np.ndarray
     spans: np.ndarray  # (first, last) word index of each candidate
     words: list[str]  # the sentence's words, as written
@@ -232,8 +232,7 @@ def candidates(question: str, sentence: str, query: str | None = None) -> Candid
     asked = set(content_tokens(query or question))
     tokens = _tokens(sentence, asked)
     spans, features = _features(expected_type(question), tokens)
-    texts = [sentence[tokens[first].start:tokens[last].end] for first, last in spans]
-    return Candidates(texts, features, spans, [sentence[t.start:t.end] for t in tokens], sentence,
+    return Candidates(features, spans, [sentence[t.start:t.end] for t in tokens], sentence,
                       [(t.start, t.end) for t in tokens], [t.asked or t.stop for t in tokens])
 
 
@@ -255,7 +254,7 @@ def extract(question: str, sentence: str, weights: np.ndarray | None = None, que
 
 def choose(found: Candidates, weights: np.ndarray | None = None) -> str | None:
     """The best-scoring candidate, tidied; None when it only repeats the question's words."""
-    if not found.texts:
+    if not len(found.spans):
         return None
     scores = found.features @ (_weights() if weights is None else weights)
     best = int(np.argmax(scores))

@@ -44,8 +44,12 @@ def _strip_marks(text: str) -> str:
     return _DIACRITICS.sub("", text).replace(_TATWEEL, "").translate(WESTERN_DIGITS).lower()
 
 
+@lru_cache(maxsize=50_000)
 def normalize(text: str) -> str:
-    """Fold the spelling variants of Arabic (and case of Latin) into one form."""
+    """Fold the spelling variants of Arabic (and case of Latin) into one form.
+
+    Cached by text, as `content_tokens` is: an answer normalises each word and sentence of
+    its hits, and popular passages come back question after question."""
     return _strip_marks(text).translate(_LETTER_MAP)
 
 
