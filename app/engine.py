@@ -332,10 +332,11 @@ class Engine:
         empty = np.zeros((0, len(vector)), np.float32)  # a passage whose rows a writer replaced meanwhile
         sentence_vectors = [h.sentences if h.sentences is not None else empty for h in hits]
         baseline = snapshot.baseline(vector)
+        parts = self._question_parts(question) if hits else []
 
         def choose(indices: list[int]) -> dated.Quotes | None:
             quotes = extractive.choose_quotes(question, query, vector, [hits[i] for i in indices],
-                                              [sentence_vectors[i] for i in indices], baseline, relief)
+                                              [sentence_vectors[i] for i in indices], baseline, relief, parts)
             return [(indices[j], sentence) for j, sentence in quotes] if quotes else None
 
         def best(indices: list[int]) -> dated.Quotes | None:
@@ -352,6 +353,13 @@ class Engine:
         if quotes is None:
             return Draft(message("not_found", language), [], False, "extractive")
         return Draft(*quote_answer(quotes, hits), found=True, mode="extractive")
+
+    def _question_parts(self, question: str) -> list[tuple[str, np.ndarray]]:
+        """The parts of a compound question with their vectors (none for a simple question)."""
+        parts = extractive.question_parts(question)
+        if len(parts) < 2:
+            return []
+        return list(zip(parts, embed_queries(self._parts.embedder, parts)))
 
     def _with_short_answer(self, draft: Draft, question: str, query: str, language: str) -> Draft:
         """The draft with the span of its first quote that answers the question, if one does."""

@@ -161,6 +161,57 @@ def test_a_question_about_several_events_quotes_each_close_article():
     assert both == [(0, texts["a"]), (1, texts["b"])]
 
 
+@pytest.mark.parametrize(("question", "parts"), [
+    ("Who will represent Australia at the summit, and what other post does he hold?",
+     ["Who will represent Australia at the summit", "what other post does he hold"]),
+    ("من وزير الدفاع الذي استضاف المنتدى في لاهاي، ومن نظيره الذي تحدث في بروكسل؟",
+     ["من وزير الدفاع الذي استضاف المنتدى في لاهاي", "ومن نظيره الذي تحدث في بروكسل"]),
+    # A first piece that asks nothing is every part's context.
+    ("At the Brussels meetings, which threat was on the agenda, and which region did he name?",
+     ["At the Brussels meetings which threat was on the agenda", "At the Brussels meetings which region did he name"]),
+    ("اتفق القادة على رفع الإنفاق إلى 5%: بحلول أي عام يجب بلوغ الهدف، وكيف تتوزع النسبة؟",
+     ["اتفق القادة على رفع الإنفاق إلى 5% بحلول أي عام يجب بلوغ الهدف", "اتفق القادة على رفع الإنفاق إلى 5% وكيف تتوزع النسبة"]),
+    ("Name the initiative that arms Ukraine, and say how much the allies have committed to it by October.",
+     ["Name the initiative that arms Ukraine", "how much the allies have committed to it by October"]),
+    # One question: a short piece has no subject of its own; a context with one question; none at all.
+    ("إلى أي نسبة تريد رومانيا رفع إنفاقها الدفاعي، وبحلول أي عام؟", None),
+    ("Under the deal reached at the summit, how much goes to defence-related areas?", None),
+    ("What did the minister say about the forum in Bucharest?", None),
+    ("في أي مدينة، من مدن أوروبا، عقد المنتدى؟", None),
+])
+def test_a_compound_question_is_split_into_the_questions_it_asks(question: str, parts: list[str] | None):
+    assert extractive.question_parts(question) == (parts or [question])
+
+
+def test_a_hostile_compound_question_has_at_most_three_parts():
+    question = "What happened in the city, and what did the minister say" * 2000 + "?"
+    assert len(extractive.question_parts(question)) == extractive.MOST_PARTS
+
+
+def test_each_part_of_a_compound_question_adds_its_own_best_sentence():
+    def hit(source: str, text: str) -> Hit:
+        return Hit(StoredPassage(f"{source}#0:x", source, source, "", "ar", 0, text, [(0, len(text))]), 1.0)
+
+    texts = {"a": "استضاف وزير الدفاع الهولندي المنتدى في مدينة لاهاي هذا العام.",
+             "b": "وأدلى وزير الحرب الأميركي بتصريحات مشتركة مع الأمين العام في بروكسل.",
+             "c": "وتحدث المشاركون عن التعاون الصناعي في مجالات كثيرة."}
+    hits = [hit(source, text) for source, text in texts.items()]
+
+    def unit(*values: float) -> np.ndarray:
+        vector = np.array(values, np.float32)
+        return vector / np.linalg.norm(vector)
+
+    # The whole question is closest to a; its second part is closest to b, which the whole ranks low.
+    question, whole = "من استضاف المنتدى في لاهاي، ومن أدلى بتصريحات في بروكسل؟", unit(1, 0, 0)
+    vectors = [unit(0.95, 0.1, 0)[None], unit(0.5, 0.86, 0)[None], unit(0.3, 0, 0.95)[None]]
+    first, second = unit(1, 0.05, 0), unit(0.45, 0.9, 0)
+    alone = extractive.choose_quotes(question, question, whole, hits, vectors, (0.0, 0.0, 0))
+    parts = list(zip(extractive.question_parts(question), (first, second)))
+    assert alone == [(0, texts["a"])]
+    assert extractive.choose_quotes(question, question, whole, hits, vectors, (0.0, 0.0, 0), parts=parts) == \
+        [(0, texts["a"]), (1, texts["b"])]
+
+
 def test_a_figure_in_the_sentence_after_the_best_one_is_found():
     first = "أصدرت الوزارة اليوم بيانا عن حصيلة زوار المعرض الدولي للكتاب هذا العام."
     second = "وأوضح البيان أن الحصيلة بلغت 120 ألفا من داخل المملكة وخارجها."

@@ -11,6 +11,7 @@ holds what the question asks for (a number for "how many / كم", a date for
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,20 @@ _HAS_DATE = re.compile(
 # is found as its second "in" with a first one before it (one pass each: no backtracking).
 _SEVERAL_CUES = re.compile(r"(?<!\w)(both|twice|two|each|كلا|كلتا|كلاهما|مرتين|كل من)(?!\w)")
 _IN_AND_IN = ((re.compile(r"(^|\s)في\s"), re.compile(r"\sوفي\s")), (re.compile(r"\bin\s"), re.compile(r"\sand in\s")))
+
+# A question that asks several things ("…, and by when?", "…، وكم …؟") is split where a further
+# question word follows a comma or "and"; each part then chooses its own best sentence.
+_ALEF = "[اأإآ]"
+_PART_CUE = re.compile(
+    r"(?:[,،;؛:]\s*|\s(?=and\s))(?:and\s+)?(?:(?:also|say|tell)\s+)?"
+    r"(?=(?:what|which|when|where|who|whom|whose|how|(?:by|in|from|on|at|to)\s+(?:what|which|when))\b)"
+    rf"|[,،;؛:]\s*(?=و?(?:ما|ماذا|متى|متي|من|كم|بكم|كيف|{_ALEF}ين|لماذا|(?:في|ف|ب|بحلول|{_ALEF}لى|على|من)?\s?{_ALEF}ي)\s)",
+    re.IGNORECASE)
+# A first piece asking nothing ("At the Brussels meetings, which …, and which …?") is the parts' context;
+# "Name …" / "اذكر …" asks, though it has no question word.
+_ASKS = re.compile(r"^\W*(name|list|give|say|tell|اذكر|سم|عدد)(\s|$)")
+MIN_PART_WORDS = 3  # content words; a shorter piece ("and by when?") stays with the one before
+MOST_PARTS = 3
 
 LEXICAL_WEIGHT = 0.35
 TYPE_BONUS = 0.04
@@ -155,9 +170,27 @@ def is_answerable(best: Choice, question_language: str, passage_language: str,
 
 def choose_quotes(
     question: str, query: str, query_vector: np.ndarray, hits: list[Hit], sentence_vectors: list[np.ndarray],
+    baseline: tuple[float, float, int], relief: float = 0.0, parts: Sequence[tuple[str, np.ndarray]] = (),
+) -> list[tuple[int, str]] | None:
+    """The sentences that answer, as (hit index, sentence), best first; None when nothing retrieved answers.
+
+    `parts`: the parts of a compound question (`question_parts`) with their vectors; each adds
+    its own best sentence when that one answers it."""
+    quotes = _choose(question, query, query_vector, hits, sentence_vectors, baseline, relief)
+    if quotes is None:
+        return None
+    for part, vector in parts:
+        ranked = score_sentences(part, part, vector, hits, sentence_vectors)
+        if ranked and (ranked[0].hit_index, ranked[0].sentence) not in quotes and is_answerable(
+                ranked[0], detect_language(question), hits[ranked[0].hit_index].passage.language, baseline, relief):
+            quotes.append((ranked[0].hit_index, ranked[0].sentence))
+    return quotes
+
+
+def _choose(
+    question: str, query: str, query_vector: np.ndarray, hits: list[Hit], sentence_vectors: list[np.ndarray],
     baseline: tuple[float, float, int], relief: float = 0.0,
 ) -> list[tuple[int, str]] | None:
-    """The sentences that answer, as (hit index, sentence), best first; None when nothing retrieved answers."""
     ranked = score_sentences(question, query, query_vector, hits, sentence_vectors)
     best = ranked[0] if ranked else None
     if best is None or not is_answerable(best, detect_language(question), hits[best.hit_index].passage.language, baseline,
@@ -197,6 +230,33 @@ def numbered_neighbour(best: Choice, hit: Hit) -> str | None:
                 and _HAS_NUMBER.search(normalize(texts[neighbour])):
             return texts[neighbour]
     return None
+
+
+def question_parts(question: str) -> list[str]:
+    """The questions a compound question asks, each with the context it shares; `[question]` if one.
+
+    "NATO's leaders agreed on 5%: by what year, and how is it split?" -> "NATO's leaders agreed
+    on 5% by what year", "NATO's leaders agreed on 5% how is it split". A part reads as a search
+    query, not as prose: e5 and the shared-word score need its words, not its grammar."""
+    pieces, start = [], 0
+    for cue in _PART_CUE.finditer(question):
+        pieces.append(question[start:cue.start()])
+        start = cue.end()
+    pieces.append(question[start:])
+    pieces = [piece.strip(" ،,;؛:?؟.") for piece in pieces]
+    context = ""
+    if len(pieces) > 1 and expected_type(pieces[0]) is None and not _ASKS.match(normalize(pieces[0])):
+        context = pieces.pop(0)
+    parts: list[str] = []
+    for piece in pieces:
+        # A short piece names no subject ("and by when?"), unless the context gives it one.
+        if parts and not context and min(len(content_tokens(piece)), len(content_tokens(parts[-1]))) < MIN_PART_WORDS:
+            parts[-1] = f"{parts[-1]} {piece}"
+        else:
+            parts.append(piece)
+    if len(parts) < 2:
+        return [question]
+    return [f"{context} {part}".strip() for part in parts[:MOST_PARTS]]
 
 
 def asks_several_sources(question: str) -> bool:
