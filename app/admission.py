@@ -1,6 +1,6 @@
 """First come, first served: a bounded number of holders, the others queued in arrival order.
 
-Questions are embedded on a pool of models (`app.index.embedders`), the CPU cost
+Questions are embedded on a pool of models (`app.index.e5_model`), the CPU cost
 of a question. Handing a freed model to whichever waiting thread the scheduler
 wakes first let some questions wait again and again: with 20 concurrent clients on
 2 cores the slowest took three times the median (p95 1.68 s, max 3.2 s). Handing it
