@@ -236,3 +236,54 @@ def test_a_sentence_standing_out_strongly_from_the_index_may_sit_just_under_the_
     plain = (mean, 0.05 / (extractive.STRONG_Z - 0.5), sentences)  # above MIN_Z, below STRONG_Z
     assert extractive.is_answerable(best, "en", "ar", strong)
     assert not extractive.is_answerable(best, "en", "ar", plain)
+
+
+@pytest.mark.parametrize("question, sentence, answers", [
+    ("كم تبلغ ميزانية الدفاع بالدولار هذا العام؟", "ورفعت الحكومة الإنفاق الدفاعي إلى 2.5% من الناتج المحلي.", False),
+    ("كم تبلغ ميزانية الدفاع بالدولار هذا العام؟", "وبلغت ميزانية الدفاع 9 مليارات دولار هذا العام.", True),
+    ("What was the value of the country's arms exports?", "واحتلت البلاد المركز العاشر بين المصدرين في 2019-2023.", False),
+    ("What was the value of the country's arms exports?", "وبلغت قيمة صادرات الأسلحة 3.2 مليار يورو العام الماضي.", True),
+    ("ما نسبة الناتج المحلي التي تنفقها الدولة على الدفاع؟", "وأنفقت الدولة 40 مليار دولار على الدفاع.", False),
+    ("ما نسبة الناتج المحلي التي تنفقها الدولة على الدفاع؟", "وأنفقت الدولة 2 في المئة من ناتجها المحلي على الدفاع.", True),
+    ("At what time of day was the report published?", "نشر التقرير في العاشر من أكتوبر 2025 في بروكسل.", False),
+    ("At what time of day was the report published?", "نشر التقرير الساعة 15:59 بتوقيت بروكسل.", True),
+    ("How many people attended the forum?", "وشارك في المنتدى أكثر من 400 شخصية رفيعة.", True),
+    ("How many people attended the forum?", "وشارك في المنتدى وزراء وخبراء من دول كثيرة.", False),
+])
+def test_a_question_asking_for_a_figure_is_answered_only_by_that_kind_of_figure(question: str, sentence: str,
+                                                                               answers: bool):
+    figure = extractive.wanted_figure(question)
+    assert figure is not None
+    assert bool(figure.search(normalize(sentence))) is answers
+
+
+def test_questions_asking_for_no_figure_want_none():
+    assert extractive.wanted_figure("من استضاف المنتدى في لاهاي؟") is None
+    assert extractive.wanted_figure("When did the meeting open?") is None  # a date, not a time of day
+
+
+def test_a_compound_question_asking_for_two_kinds_of_figure_takes_any_number():
+    question = "How many figures took part in the forum, and what share of GDP did the leaders agree to invest?"
+    figure = extractive.wanted_figure(question)
+    assert figure is not None and figure.search("وشارك 400 شخصية")
+
+
+def test_a_sum_of_money_is_not_answered_by_a_share_however_close():
+    share = "ورفعت رومانيا إنفاقها الدفاعي إلى 2.5% من الناتج المحلي الإجمالي هذا العام."
+    other = "وتستعد الحكومة لتنظيم معرض للصناعات الدفاعية في الربيع المقبل."
+    money = "وخصصت الحكومة لذلك ميزانية قدرها 9 مليارات دولار."
+    question = "كم تبلغ ميزانية الدفاع الرومانية بالدولار هذا العام؟"
+    query = np.array([1.0, 0.0], np.float32)
+
+    def passage(*sentences: str) -> Hit:
+        text, spans = "", []
+        for sentence in sentences:
+            spans.append((len(text), len(text) + len(sentence)))
+            text += sentence + " "
+        return Hit(StoredPassage("a#0:x", "a", "a", "", "ar", 0, text.strip(), spans), 1.0)
+
+    vectors = np.array([[c, np.sqrt(1 - c**2)] for c in (0.95, 0.85)], np.float32)
+    assert extractive.choose_quotes(question, question, query, [passage(share, other)], [vectors],
+                                    (0.0, 0.0, 0)) is None
+    assert extractive.choose_quotes(question, question, query, [passage(share, money)], [vectors],
+                                    (0.0, 0.0, 0)) == [(0, money), (0, share)]

@@ -20,7 +20,11 @@ from app.retrieve import Hit
 from app.text.arabic import content_tokens, detect_language, normalize, words
 
 # Question cues, matched on normalised text (language knowledge, not corpus knowledge).
-_NUMBER_CUES = re.compile(r"(^|\s)(كم|بكم|عدد|نسبه|how (many|much)|what (share|percentage|proportion|number)|percent)(\s|$)")
+_NUMBER_CUES = re.compile(
+    r"(^|\s)(كم|بكم|عدد|نسبه|ما (قيمه|حجم|تكلفه|كلفه|مبلغ|ميزانيه)|how (many|much)|percent"
+    r"|what (share|percentage|proportion|number)|what (is|was|were|are) the (value|cost|size|budget|amount|price))(\s|$)")
+# "What time of day / في أي ساعة": a clock time, which "when" does not ask for.
+_CLOCK_CUES = re.compile(r"(^|\s)(what time|time of day|what hour|(في )?اي ساعه|الساعه كم)(\s|$)")
 _DATE_CUES = re.compile(r"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|شهر)|when|what (year|date|day|month)|which (year|day|month))(\s|$)")
 _PLACE_CUES = re.compile(r"(^|\s)(اين|where|(في|الي|من) اي (مدينه|دوله|بلد|عاصمه|مكان|منطقه|قاره|مدن|دول)"
                          r"|which (city|country|capital|region))(\s|$)")
@@ -32,6 +36,17 @@ _HAS_NUMBER = re.compile(
     r"\d|(^|\s)(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|مئه|مائه|الف|مليون|مليار|ضعف|نصف|ربع)"
     r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|half|double|twice)\b"
 )
+# The figure a question asks for: a sum of money needs its currency, a share its percent, a time
+# of day its clock; "how many" takes any number. A sentence without that figure does not answer,
+# however close its words: a budget in dollars is not answered by a share of GDP.
+_MONEY_CUES = re.compile(r"(^|\s)(ميزانيه|قيمه|تكلفه|كلفه|مبلغ|بالدولار|باليورو|سعر|ثمن"
+                         r"|value|cost|costs|budget|price|worth|dollars?|euros?)(\s|$)")
+_SHARE_CUES = re.compile(r"(^|\s)(نسبه|بالمئه|percent|percentage|proportion|share)(\s|$)")
+_HAS_MONEY = re.compile(r"دولار|يورو|ريال|جنيه|دينار|درهم|دراهم|ليره|ليرات|روبل|استرليني|[$€£]"
+                        r"|\b(dollars?|euros?|pounds?|usd|eur|riyals?)\b")
+_HAS_SHARE = re.compile(r"[%٪]|(في |بال)الم[يئا]{1,2}ه|\bper ?cent\b")
+_HAS_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|(^|\s)(و|في )?(الساعه|صباحا|مساء|ظهرا|فجرا|ليلا)(\s|$)"
+                        r"|\b(a\.?m|p\.?m|o'clock)\b")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 _HAS_DATE = re.compile(
     r"\b(19|20)\d{2}\b|\d{1,2}[/.-]\d{1,2}|"
@@ -66,8 +81,8 @@ SECOND_SENTENCE_MARGIN = 0.02
 # every English question; such a sentence pays this unless the question has those words.
 # Measured on the seed set: English fact accuracy 0.618 -> 0.647, the same for 0.01-0.03.
 LATIN_PENALTY = 0.02
-# A "how many" question is answered by a sentence with a number at most this far
-# below the best sentence; with none, the articles don't state the figure.
+# A question asking for a figure (`wanted_figure`) is answered by a sentence holding it at most
+# this far below the best sentence; with none, the articles don't state the figure.
 NUMBER_MARGIN = 0.03
 # A question about several events also quotes the best sentence of each further article at
 # most this far below the best sentence, up to `MOST_SOURCES` articles.
@@ -113,15 +128,38 @@ class Choice:
 
 
 def expected_type(question: str) -> str | None:
-    """What the question asks for, from its cue words: "number", "date", "place", "reason"
+    """What the question asks for, from its cue words: "clock" (a time of day), "number", "date", "place", "reason"
     (why / how: an explanation), "person", "choice" (which …), "thing" (what …), or None."""
     norm = normalize(question)
-    for kind, cues in (("number", _NUMBER_CUES), ("date", _DATE_CUES), ("place", _PLACE_CUES),
+    for kind, cues in (("clock", _CLOCK_CUES), ("number", _NUMBER_CUES), ("date", _DATE_CUES), ("place", _PLACE_CUES),
                        ("reason", _REASON_CUES), ("person", _PERSON_CUES), ("choice", _CHOICE_CUES),
                        ("thing", _THING_CUES)):
         if cues.search(norm):
             return kind
     return None
+
+
+def wanted_figure(question: str) -> re.Pattern[str] | None:
+    """What a sentence must hold (matched on normalised text) to answer a question that asks for
+    a figure: a time of day, a sum of money, a share, or any number; None for other questions.
+    The parts of a compound question may ask for different figures ("how many …, and what
+    share …?"): then any number will do."""
+    figures = {_figure(part) for part in question_parts(question)}
+    if len(figures) == 1:
+        return figures.pop()
+    return _HAS_NUMBER if expected_type(question) == "number" else None
+
+
+def _figure(question: str) -> re.Pattern[str] | None:
+    kind = expected_type(question)
+    if kind == "clock":
+        return _HAS_CLOCK
+    if kind != "number":
+        return None
+    norm = normalize(question)
+    if _SHARE_CUES.search(norm):
+        return _HAS_SHARE
+    return _HAS_MONEY if _MONEY_CUES.search(norm) else _HAS_NUMBER
 
 
 def score_sentences(
@@ -134,6 +172,7 @@ def score_sentences(
     """
     wanted = set(content_tokens(query))
     kind = expected_type(question)
+    figure = wanted_figure(question)
     language = detect_language(question)
     asked_latin = {w.lower() for w in _LATIN.findall(query)}
     choices: list[Choice] = []
@@ -149,7 +188,7 @@ def score_sentences(
             if hit.passage.language != language and {w.lower() for w in _LATIN.findall(sentence)} - asked_latin:
                 score -= LATIN_PENALTY
             norm = normalize(sentence)
-            if (kind == "number" and _HAS_NUMBER.search(norm)) or (kind == "date" and _HAS_DATE.search(norm)):
+            if (figure and figure.search(norm)) or (kind == "date" and _HAS_DATE.search(norm)):
                 score += TYPE_BONUS
             choices.append(Choice(index, sentence, score, float(dense), lexical, shared))
     return sorted(choices, key=lambda c: c.score, reverse=True)
@@ -196,10 +235,10 @@ def _choose(
     if best is None or not is_answerable(best, detect_language(question), hits[best.hit_index].passage.language, baseline,
                                          relief):
         return None
-    if expected_type(question) == "number":
-        ranked = [c for c in ranked if c.score >= best.score - NUMBER_MARGIN and _HAS_NUMBER.search(normalize(c.sentence))]
+    if figure := wanted_figure(question):
+        ranked = [c for c in ranked if c.score >= best.score - NUMBER_MARGIN and figure.search(normalize(c.sentence))]
         if not ranked:
-            neighbour = numbered_neighbour(best, hits[best.hit_index])
+            neighbour = numbered_neighbour(best, hits[best.hit_index], figure)
             return None if neighbour is None else [(best.hit_index, neighbour), (best.hit_index, best.sentence)]
         # A figure an article of another date also gives (close enough to be the same fact, maybe
         # revised) is quoted beside it: the answer then dates both, instead of keeping one silently.
@@ -217,9 +256,10 @@ def _choose(
     return [(choice.hit_index, choice.sentence) for choice in chosen]
 
 
-def numbered_neighbour(best: Choice, hit: Hit) -> str | None:
-    """The sentence after (or else before) the best one in its passage, when it holds a figure the
-    best one lacks: a report often names the subject in one sentence and gives its figure in the next."""
+def numbered_neighbour(best: Choice, hit: Hit, figure: re.Pattern[str] = _HAS_NUMBER) -> str | None:
+    """The sentence after (or else before) the best one in its passage, when it holds the figure
+    (`wanted_figure`) the best one lacks: a report often names the subject in one sentence and
+    gives its figure in the next."""
     passage = hit.passage
     texts = [passage.text[start:end] for start, end in passage.sentences]
     if best.sentence not in texts:
@@ -227,7 +267,7 @@ def numbered_neighbour(best: Choice, hit: Hit) -> str | None:
     at = texts.index(best.sentence)
     for neighbour in (at + 1, at - 1):
         if 0 <= neighbour < len(texts) and len(words(texts[neighbour])) >= MIN_SENTENCE_WORDS \
-                and _HAS_NUMBER.search(normalize(texts[neighbour])):
+                and figure.search(normalize(texts[neighbour])):
             return texts[neighbour]
     return None
 

@@ -58,7 +58,8 @@ _CLOSING = (")", "]", "»", '"', "”", "’", "'")
 _PLACE_PREPS = {"في", "ب", "من", "الي", "الى", "وفي", "بمدينه", "مدينه", "عاصمه", "العاصمه"}
 
 # Question kinds grouped for the length features: the few words of an entity, a figure, or a phrase.
-_GROUPS = {"person": "entity", "place": "entity", "choice": "entity", "number": "figure", "date": "figure"}
+_GROUPS = {"person": "entity", "place": "entity", "choice": "entity", "number": "figure", "date": "figure",
+           "clock": "figure"}
 _LENGTHS = ((1, 1), (2, 2), (3, 3), (4, 4), (5, 6), (7, 9), (10, 14), (15, MAX_SPAN_WORDS))
 _DISTANCES = ((1, 1), (2, 3), (4, 6), (7, 10_000))
 
