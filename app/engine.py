@@ -267,8 +267,10 @@ class Engine:
         query = self._standalone(text, self._check_history(history))
         intent = read_time(text, self.settings.today_date())
         vector, snapshot = self._embed(query)
+        parts = self._question_parts(text)
         depth = dated.depth(self.settings.top_k) if intent.latest or intent.timeline else self.settings.top_k
-        hits, left, relief = self._hits_in_period(text, query, vector, snapshot, filters, intent, language, depth)
+        hits, left, relief = self._hits_in_period(text, query, vector, snapshot, filters, intent, language, depth,
+                                                  parts)
         if intent.latest or intent.timeline:
             hits = dated.in_date_order(hits, newest_first=intent.latest)
         retrieved = time.perf_counter()
@@ -284,7 +286,7 @@ class Engine:
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
                 notices.append(message("llm_fallback", language))
         if draft is None:
-            draft = self._extractive(text, query, vector, hits, snapshot, language, intent, relief)
+            draft = self._extractive(text, query, vector, hits, snapshot, language, intent, relief, parts)
             if not intent.timeline:  # a dated list has no one span that answers
                 draft = self._with_short_answer(draft, text, query, language)
         if draft.found and not (intent.timeline and draft.mode == "extractive"):
@@ -313,7 +315,8 @@ class Engine:
         )
 
     def _hits_in_period(self, question: str, query: str, vector: np.ndarray, snapshot: Snapshot, filters: Filters,
-                        intent: TimeIntent, language: str, top_k: int) -> tuple[list[Hit], Filters | None, float]:
+                        intent: TimeIntent, language: str, top_k: int, parts: extractive.Parts,
+                        ) -> tuple[list[Hit], Filters | None, float]:
         """The hits within the period the question names when something there answers; otherwise
         the whole archive's (a period may be the event's, reported later), with the period left.
         The third item relieves the answerability floor when the hits are the period's: an
@@ -323,16 +326,16 @@ class Engine:
             return self._hits(snapshot, query, vector, filters, top_k=top_k), None, 0.0
         hits = self._hits(snapshot, query, vector, narrowed, top_k=top_k)
         relief = extractive.PERIOD_RELIEF
-        if hits and self._extractive(question, query, vector, hits, snapshot, language, intent, relief).found:
+        if hits and self._extractive(question, query, vector, hits, snapshot, language, intent, relief, parts).found:
             return hits, None, relief
         return self._hits(snapshot, query, vector, filters, top_k=top_k), narrowed, 0.0
 
     def _extractive(self, question: str, query: str, vector: np.ndarray, hits: list[Hit], snapshot: Snapshot,
-                    language: str, intent: TimeIntent = NO_TIME, relief: float = 0.0) -> Draft:
+                    language: str, intent: TimeIntent = NO_TIME, relief: float = 0.0, parts: extractive.Parts = ()) -> Draft:
+        """`parts`: the compound question's parts with their vectors (`_question_parts`)."""
         empty = np.zeros((0, len(vector)), np.float32)  # a passage whose rows a writer replaced meanwhile
         sentence_vectors = [h.sentences if h.sentences is not None else empty for h in hits]
         baseline = snapshot.baseline(vector)
-        parts = self._question_parts(question) if hits else []
 
         def choose(indices: list[int]) -> dated.Quotes | None:
             quotes = extractive.choose_quotes(question, query, vector, [hits[i] for i in indices],
@@ -354,8 +357,9 @@ class Engine:
             return Draft(message("not_found", language), [], False, "extractive")
         return Draft(*quote_answer(quotes, hits), found=True, mode="extractive")
 
-    def _question_parts(self, question: str) -> list[tuple[str, np.ndarray]]:
-        """The parts of a compound question with their vectors (none for a simple question)."""
+    def _question_parts(self, question: str) -> extractive.Parts:
+        """The parts of a compound question with their vectors (none for a simple question): embedded
+        once per question, however many times its hits are tested."""
         parts = extractive.question_parts(question)
         if len(parts) < 2:
             return []

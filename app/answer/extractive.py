@@ -117,6 +117,10 @@ PERIOD_RELIEF = 0.02
 MIN_SENTENCE_WORDS = 4
 
 
+# The parts of a compound question (`question_parts`), each with its vector.
+Parts = Sequence[tuple[str, np.ndarray]]
+
+
 @dataclass
 class Choice:
     hit_index: int  # 0-based index into the hits
@@ -209,7 +213,7 @@ def is_answerable(best: Choice, question_language: str, passage_language: str,
 
 def choose_quotes(
     question: str, query: str, query_vector: np.ndarray, hits: list[Hit], sentence_vectors: list[np.ndarray],
-    baseline: tuple[float, float, int], relief: float = 0.0, parts: Sequence[tuple[str, np.ndarray]] = (),
+    baseline: tuple[float, float, int], relief: float = 0.0, parts: Parts = (),
 ) -> list[tuple[int, str]] | None:
     """The sentences that answer, as (hit index, sentence), best first; None when nothing retrieved answers.
 

