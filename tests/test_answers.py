@@ -287,3 +287,19 @@ def test_a_sum_of_money_is_not_answered_by_a_share_however_close():
                                     (0.0, 0.0, 0)) is None
     assert extractive.choose_quotes(question, question, query, [passage(share, money)], [vectors],
                                     (0.0, 0.0, 0)) == [(0, money), (0, share)]
+
+
+def test_the_sentence_that_finishes_the_best_one_is_quoted_after_it():
+    lead = "في الاجتماعين السابقين، لم يذكر التعاون الصناعي بين الحلف وشركائه في منطقة المحيطين الهندي والهادئ."
+    rest = "وقد تركزت المحادثات السابقة على الدفاع السيبراني والأمن البحري وتغير المناخ."
+    other = "ويستعد الحلف لعقد قمته المقبلة في الصيف بحضور قادة الدول الأعضاء."
+    text = f"{lead} {rest} {other}"
+    spans = [(0, len(lead)), (len(lead) + 1, len(lead) + 1 + len(rest)), (len(text) - len(other), len(text))]
+    hit = Hit(StoredPassage("a#0:x", "a", "a", "", "ar", 0, text, spans), 1.0)
+    query = np.array([1.0, 0.0], np.float32)
+    vectors = [np.array([[c, np.sqrt(1 - c**2)] for c in (0.95, 0.80, 0.70)], np.float32)]  # rest scores low
+    question = "على ماذا تركزت المحادثات السابقة بين الحلف وشركائه في المحيطين الهندي والهادئ؟"
+    assert extractive.choose_quotes(question, question, query, [hit], vectors, (0.0, 0.0, 0)) == [(0, lead), (0, rest)]
+    # A neighbour adding none of the question's words stays out.
+    unrelated = "على ماذا اتفق الحلف وشركاؤه في المحيطين الهندي والهادئ؟"
+    assert extractive.choose_quotes(unrelated, unrelated, query, [hit], vectors, (0.0, 0.0, 0)) == [(0, lead)]

@@ -11,7 +11,7 @@ holds what the question asks for (a number for "how many / كم", a date for
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -115,6 +115,10 @@ PERIOD_RELIEF = 0.02
 # A line of fewer words is a heading, not an answer; e5 also rates very short
 # texts as close to any short question.
 MIN_SENTENCE_WORDS = 4
+# A sentence often finishes what its neighbour began ("X was not among the topics of the past
+# meetings." "The talks focused on A, B and C."): the best sentence's neighbour is quoted after it
+# when it holds at least this many of the question's content words that the best one lacks.
+MIN_CONTINUED_WORDS = 2
 
 
 # The parts of a compound question (`question_parts`), each with its vector.
@@ -257,23 +261,40 @@ def _choose(
             break
     if asks_several_sources(question):
         chosen += other_sources(ranked, chosen, hits)
-    return [(choice.hit_index, choice.sentence) for choice in chosen]
+    quotes = [(choice.hit_index, choice.sentence) for choice in chosen]
+    more = continuation(ranked[0], hits[ranked[0].hit_index], set(content_tokens(query)))
+    if more is not None and (ranked[0].hit_index, more) not in quotes:
+        quotes.insert(1, (ranked[0].hit_index, more))  # the best stays first: the short answer is cut from it
+    return quotes
 
 
 def numbered_neighbour(best: Choice, hit: Hit, figure: re.Pattern[str] = _HAS_NUMBER) -> str | None:
     """The sentence after (or else before) the best one in its passage, when it holds the figure
     (`wanted_figure`) the best one lacks: a report often names the subject in one sentence and
     gives its figure in the next."""
+    return next((text for text in _neighbours(best, hit) if figure.search(normalize(text))), None)
+
+
+def continuation(best: Choice, hit: Hit, wanted: set[str]) -> str | None:
+    """The sentence after (or else before) the best one in its passage, when it holds at least
+    `MIN_CONTINUED_WORDS` of the question's content words `wanted` that the best one lacks."""
+    missing = wanted - set(content_tokens(best.sentence))
+    if len(missing) < MIN_CONTINUED_WORDS:
+        return None
+    return next((text for text in _neighbours(best, hit)
+                 if len(missing & set(content_tokens(text))) >= MIN_CONTINUED_WORDS), None)
+
+
+def _neighbours(best: Choice, hit: Hit) -> Iterator[str]:
+    """The sentences after and before the best one in its passage, long enough to answer."""
     passage = hit.passage
     texts = [passage.text[start:end] for start, end in passage.sentences]
     if best.sentence not in texts:
-        return None
+        return
     at = texts.index(best.sentence)
     for neighbour in (at + 1, at - 1):
-        if 0 <= neighbour < len(texts) and len(words(texts[neighbour])) >= MIN_SENTENCE_WORDS \
-                and figure.search(normalize(texts[neighbour])):
-            return texts[neighbour]
-    return None
+        if 0 <= neighbour < len(texts) and len(words(texts[neighbour])) >= MIN_SENTENCE_WORDS:
+            yield texts[neighbour]
 
 
 def question_parts(question: str) -> list[str]:
