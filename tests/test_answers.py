@@ -303,3 +303,17 @@ def test_the_sentence_that_finishes_the_best_one_is_quoted_after_it():
     # A neighbour adding none of the question's words stays out.
     unrelated = "على ماذا اتفق الحلف وشركاؤه في المحيطين الهندي والهادئ؟"
     assert extractive.choose_quotes(unrelated, unrelated, query, [hit], vectors, (0.0, 0.0, 0)) == [(0, lead)]
+
+
+def test_a_who_question_prefers_the_sentence_that_names_someone():
+    general = "ويعقد المنتدى بمبادرة من وزارة الدفاع الهولندية وبالتعاون مع الحلف."
+    named = "واستضاف المنتدى وزير الدفاع الهولندي روبن بريكلمانز بحضور الشركاء."
+    hits = [Hit(StoredPassage(f"{s}#0:x", s, s, "", "ar", 0, text, [(0, len(text))]), 1.0)
+            for s, text in (("a", general), ("b", named))]
+    query = np.array([1.0, 0.0], np.float32)
+    close = extractive.TYPE_BONUS / 2  # the general sentence is this much closer in meaning
+    vectors = [np.array([[c, np.sqrt(1 - c**2)]], np.float32) for c in (0.90 + close, 0.90)]
+    who = "Who is the Dutch defence minister hosting the industry forum?"
+    assert extractive.choose_quotes(who, who, query, hits, vectors, (0.0, 0.0, 0))[0] == (1, named)
+    what = "What is the industry forum about?"
+    assert extractive.choose_quotes(what, what, query, hits, vectors, (0.0, 0.0, 0))[0] == (0, general)

@@ -48,6 +48,9 @@ _HAS_SHARE = re.compile(r"[%٪]|(في |بال)الم[يئا]{1,2}ه|\bper ?cent\
 _HAS_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|(^|\s)(و|في )?(الساعه|صباحا|مساء|ظهرا|فجرا|ليلا)(\s|$)"
                         r"|\b(a\.?m|p\.?m|o'clock)\b")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
+# News names a person by title ("وزير الدفاع الهولندي روبن بريكلمانز") or as a speaker ("وقال …").
+_HAS_PERSON = re.compile(r"(^|\s)(و|ل|ب)?(ال)?(وزير|وزيره|رئيس|رئيسه|امين|نائب|مدير|مديره|متحدث|سفير|ملك|امير|سيد|سيده"
+                         r"|دكتور|قائد|زعيم|مستشار|ممثل|ممثله|قال|قالت|اكد|اكدت|صرح|صرحت)(\s|$)")
 _HAS_DATE = re.compile(
     r"\b(19|20)\d{2}\b|\d{1,2}[/.-]\d{1,2}|"
     r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
@@ -196,7 +199,8 @@ def score_sentences(
             if hit.passage.language != language and {w.lower() for w in _LATIN.findall(sentence)} - asked_latin:
                 score -= LATIN_PENALTY
             norm = normalize(sentence)
-            if (figure and figure.search(norm)) or (kind == "date" and _HAS_DATE.search(norm)):
+            if (figure and figure.search(norm)) or (kind == "date" and _HAS_DATE.search(norm)) \
+                    or (kind == "person" and _HAS_PERSON.search(norm)):
                 score += TYPE_BONUS
             choices.append(Choice(index, sentence, score, float(dense), lexical, shared))
     return sorted(choices, key=lambda c: c.score, reverse=True)
