@@ -212,20 +212,33 @@ def test_each_part_of_a_compound_question_adds_its_own_best_sentence():
         [(0, texts["a"]), (1, texts["b"])]
 
 
+QUERY = np.array([1.0, 0.0], np.float32)
+
+
+def passage_of(*sentences: str) -> Hit:
+    """One Arabic passage of these sentences, as a hit."""
+    text, spans = "", []
+    for sentence in sentences:
+        spans.append((len(text), len(text) + len(sentence)))
+        text += sentence + " "
+    return Hit(StoredPassage("a#0:x", "a", "a", "", "ar", 0, text.strip(), spans), 1.0)
+
+
+def at_cosines(*cosines: float) -> np.ndarray:
+    """Sentence vectors with these cosines to `QUERY`."""
+    return np.array([[c, np.sqrt(1 - c**2)] for c in cosines], np.float32)
+
+
 def test_a_figure_in_the_sentence_after_the_best_one_is_found():
     first = "أصدرت الوزارة اليوم بيانا عن حصيلة زوار المعرض الدولي للكتاب هذا العام."
     second = "وأوضح البيان أن الحصيلة بلغت 120 ألفا من داخل المملكة وخارجها."
     third = "وتستعد الوزارة لتنظيم الدورة المقبلة من المعرض في الربيع."
-    text = f"{first} {second} {third}"
-    spans = [(0, len(first)), (len(first) + 1, len(first) + 1 + len(second)), (len(text) - len(third), len(text))]
-    hit = Hit(StoredPassage("a#0:x", "a", "a", "", "ar", 0, text, spans), 1.0)
-    query = np.array([1.0, 0.0], np.float32)
-    vectors = [np.array([[c, np.sqrt(1 - c**2)] for c in (0.95, 0.85, 0.84)], np.float32)]  # the figure scores low
     question = "كم عدد زوار معرض الكتاب هذا العام؟"
-    assert extractive.choose_quotes(question, question, query, [hit], vectors, (0.0, 0.0, 0)) == [(0, second), (0, first)]
-    no_figure = Hit(StoredPassage("b#0:x", "b", "b", "", "ar", 0, f"{first} {third}",
-                                  [(0, len(first)), (len(first) + 1, len(first) + 1 + len(third))]), 1.0)
-    assert extractive.choose_quotes(question, question, query, [no_figure], [vectors[0][[0, 2]]], (0.0, 0.0, 0)) is None
+    vectors = [at_cosines(0.95, 0.85, 0.84)]  # the figure scores low
+    assert extractive.choose_quotes(question, question, QUERY, [passage_of(first, second, third)], vectors,
+                                    (0.0, 0.0, 0)) == [(0, second), (0, first)]
+    assert extractive.choose_quotes(question, question, QUERY, [passage_of(first, third)], [at_cosines(0.95, 0.84)],
+                                    (0.0, 0.0, 0)) is None
 
 
 def test_a_sentence_standing_out_strongly_from_the_index_may_sit_just_under_the_floor():
@@ -273,19 +286,10 @@ def test_a_sum_of_money_is_not_answered_by_a_share_however_close():
     other = "وتستعد الحكومة لتنظيم معرض للصناعات الدفاعية في الربيع المقبل."
     money = "وخصصت الحكومة لذلك ميزانية قدرها 9 مليارات دولار."
     question = "كم تبلغ ميزانية الدفاع الرومانية بالدولار هذا العام؟"
-    query = np.array([1.0, 0.0], np.float32)
-
-    def passage(*sentences: str) -> Hit:
-        text, spans = "", []
-        for sentence in sentences:
-            spans.append((len(text), len(text) + len(sentence)))
-            text += sentence + " "
-        return Hit(StoredPassage("a#0:x", "a", "a", "", "ar", 0, text.strip(), spans), 1.0)
-
-    vectors = np.array([[c, np.sqrt(1 - c**2)] for c in (0.95, 0.85)], np.float32)
-    assert extractive.choose_quotes(question, question, query, [passage(share, other)], [vectors],
+    vectors = [at_cosines(0.95, 0.85)]
+    assert extractive.choose_quotes(question, question, QUERY, [passage_of(share, other)], vectors,
                                     (0.0, 0.0, 0)) is None
-    assert extractive.choose_quotes(question, question, query, [passage(share, money)], [vectors],
+    assert extractive.choose_quotes(question, question, QUERY, [passage_of(share, money)], vectors,
                                     (0.0, 0.0, 0)) == [(0, money), (0, share)]
 
 
@@ -293,16 +297,12 @@ def test_the_sentence_that_finishes_the_best_one_is_quoted_after_it():
     lead = "في الاجتماعين السابقين، لم يذكر التعاون الصناعي بين الحلف وشركائه في منطقة المحيطين الهندي والهادئ."
     rest = "وقد تركزت المحادثات السابقة على الدفاع السيبراني والأمن البحري وتغير المناخ."
     other = "ويستعد الحلف لعقد قمته المقبلة في الصيف بحضور قادة الدول الأعضاء."
-    text = f"{lead} {rest} {other}"
-    spans = [(0, len(lead)), (len(lead) + 1, len(lead) + 1 + len(rest)), (len(text) - len(other), len(text))]
-    hit = Hit(StoredPassage("a#0:x", "a", "a", "", "ar", 0, text, spans), 1.0)
-    query = np.array([1.0, 0.0], np.float32)
-    vectors = [np.array([[c, np.sqrt(1 - c**2)] for c in (0.95, 0.80, 0.70)], np.float32)]  # rest scores low
+    hit, vectors = passage_of(lead, rest, other), [at_cosines(0.95, 0.80, 0.70)]  # rest scores low
     question = "على ماذا تركزت المحادثات السابقة بين الحلف وشركائه في المحيطين الهندي والهادئ؟"
-    assert extractive.choose_quotes(question, question, query, [hit], vectors, (0.0, 0.0, 0)) == [(0, lead), (0, rest)]
-    # A neighbour adding none of the question's words stays out.
+    assert extractive.choose_quotes(question, question, QUERY, [hit], vectors, (0.0, 0.0, 0)) == [(0, lead), (0, rest)]
+    # A neighbour adding fewer than two of the question's words stays out.
     unrelated = "على ماذا اتفق الحلف وشركاؤه في المحيطين الهندي والهادئ؟"
-    assert extractive.choose_quotes(unrelated, unrelated, query, [hit], vectors, (0.0, 0.0, 0)) == [(0, lead)]
+    assert extractive.choose_quotes(unrelated, unrelated, QUERY, [hit], vectors, (0.0, 0.0, 0)) == [(0, lead)]
 
 
 def test_a_who_question_prefers_the_sentence_that_names_someone():
@@ -310,10 +310,9 @@ def test_a_who_question_prefers_the_sentence_that_names_someone():
     named = "واستضاف المنتدى وزير الدفاع الهولندي روبن بريكلمانز بحضور الشركاء."
     hits = [Hit(StoredPassage(f"{s}#0:x", s, s, "", "ar", 0, text, [(0, len(text))]), 1.0)
             for s, text in (("a", general), ("b", named))]
-    query = np.array([1.0, 0.0], np.float32)
     close = extractive.TYPE_BONUS / 2  # the general sentence is this much closer in meaning
-    vectors = [np.array([[c, np.sqrt(1 - c**2)]], np.float32) for c in (0.90 + close, 0.90)]
+    vectors = [at_cosines(0.90 + close), at_cosines(0.90)]
     who = "Who is the Dutch defence minister hosting the industry forum?"
-    assert extractive.choose_quotes(who, who, query, hits, vectors, (0.0, 0.0, 0))[0] == (1, named)
+    assert extractive.choose_quotes(who, who, QUERY, hits, vectors, (0.0, 0.0, 0))[0] == (1, named)
     what = "What is the industry forum about?"
-    assert extractive.choose_quotes(what, what, query, hits, vectors, (0.0, 0.0, 0))[0] == (0, general)
+    assert extractive.choose_quotes(what, what, QUERY, hits, vectors, (0.0, 0.0, 0))[0] == (0, general)
