@@ -66,7 +66,9 @@ PROGRESS_EVERY_S = 2.0
 
 
 @dataclass
-class _Parts:
+class _Services:
+    """What an engine talks to, made on first use (opening Chroma and the model takes time)."""
+
     embedder: QueryEmbedder  # questions only
     chroma: ChromaIndex
     retriever: Retriever
@@ -78,7 +80,7 @@ class Engine:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self._snapshot: Snapshot = EMPTY
-        self._loaded: _Parts | None = None
+        self._loaded: _Services | None = None
         self._loading = threading.Lock()
         self._writing = threading.Lock()  # one writer per process; readers never take it
         self._index_lock = None if self.settings.chroma_server else IndexLock(Path(self.settings.index_dir), "ingest")
@@ -87,16 +89,16 @@ class Engine:
         self._watcher: threading.Thread | None = None
         self._closed = threading.Event()
 
-    # -- parts ---------------------------------------------------------------
+    # -- services ------------------------------------------------------------
     @property
-    def _parts(self) -> _Parts:
+    def _services(self) -> _Services:
         with self._loading:
             if self._loaded is None:
                 embedder = make_embedder(self.settings)
                 space = space_name(*embedder_identity(embedder))
                 chroma = ChromaIndex.open(self.settings, space)
                 refresher = Refresher(chroma, Path(self.settings.index_dir) / "cache" / space)
-                self._loaded = _Parts(embedder, chroma, Retriever(chroma, self.settings.candidates), refresher, space)
+                self._loaded = _Services(embedder, chroma, Retriever(chroma, self.settings.candidates), refresher, space)
             return self._loaded
 
     @cached_property
@@ -125,7 +127,7 @@ class Engine:
 
     def refresh(self) -> None:
         """Take in what was written to Chroma since the last snapshot (by any process)."""
-        self._snapshot = self._parts.refresher.refresh(self._snapshot)
+        self._snapshot = self._services.refresher.refresh(self._snapshot)
 
     def watch(self) -> None:
         """Refresh every `NEWSQA_REFRESH_SECONDS` in the background (servers: replicas see
@@ -164,7 +166,7 @@ class Engine:
         targets = list(paths) if paths else [Path(self.settings.corpus_dir)]
         with self._writer(say) as chroma:
             report = Ingestor(self.settings, self._ingest_embedder, chroma).run(targets, prune, progress)
-        self._snapshot = self._parts.refresher.refresh(self._snapshot, save_now=True)
+        self._snapshot = self._services.refresher.refresh(self._snapshot, save_now=True)
         return report
 
     @contextmanager
@@ -177,7 +179,7 @@ class Engine:
             try:
                 # Chroma is opened under the lock: two processes creating a new embedded store at
                 # once race on its tables ("table collections already exists").
-                chroma = self._parts.chroma
+                chroma = self._services.chroma
                 # Any write marks the whole index as of the current layout, so rows an older
                 # newsqa wrote are brought up to it first (an `ingest` may be the first newer writer).
                 if chroma.layout_is_old():
@@ -192,7 +194,7 @@ class Engine:
         say = progress or (lambda _m: None)
         if self.snapshot.articles:
             if not self._layout_checked:  # once per process: every question comes through here
-                if self._parts.chroma.layout_is_old():
+                if self._services.chroma.layout_is_old():
                     with self._writer(say):  # which upgrades an older layout
                         pass
                     self.refresh()
@@ -215,7 +217,7 @@ class Engine:
             "passages": snapshot.passages,
             "mode": self.mode,
             "model": self.settings.llm_model if self._llm else None,
-            "embedder": self._parts.space,
+            "embedder": self._services.space,
         }
 
     def publishers(self) -> list[str]:
@@ -233,15 +235,15 @@ class Engine:
         """The query's vector, and the snapshot the question will read."""
         self.ensure_ready()
         try:
-            vector = embed_queries(self._parts.embedder, [query])[0]
+            vector = embed_queries(self._services.embedder, [query])[0]
         except EmbedderUnavailable as exc:  # a remote embedder that is down or refuses the key
-            raise IndexUnavailable(f"the embedder {self._parts.space} failed: {exc}") from exc
+            raise IndexUnavailable(f"the embedder {self._services.space} failed: {exc}") from exc
         return vector, self.snapshot
 
     def _hits(self, snapshot: Snapshot, query: str, vector: np.ndarray, filters: Filters,
               mode: RetrievalMode | None = None, top_k: int | None = None) -> list[Hit]:
         # Chroma's failures arrive as IndexUnavailable; anything else is a bug and stays one.
-        return self._parts.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
+        return self._services.retriever.search(snapshot, query, vector, mode or self.settings.retrieval,
                                             top_k or self.settings.top_k, filters)
 
     def retrieve(self, question: str, mode: RetrievalMode | None = None, top_k: int | None = None,
@@ -363,7 +365,7 @@ class Engine:
         parts = extractive.question_parts(question)
         if len(parts) < 2:
             return []
-        return list(zip(parts, embed_queries(self._parts.embedder, parts)))
+        return list(zip(parts, embed_queries(self._services.embedder, parts)))
 
     def _with_short_answer(self, draft: Draft, question: str, query: str, language: str) -> Draft:
         """The draft with the span of its first quote that answers the question, if one does."""

@@ -51,7 +51,7 @@ def main() -> None:
 
         engine = Engine(Settings(_env_file=None, openai_api_key=None, index_dir=Path(tmp) / "index", corpus_dir=REPO / "seeds"))
         report = engine.ingest()
-        passages = list(engine._parts.chroma.iter_passages())
+        passages = list(engine._services.chroma.iter_passages())
         texts = [p.text for p in passages]
         sentences = sum(len(p.sentences) for p in passages)
 

@@ -64,7 +64,7 @@ def test_an_archive_is_indexed_per_record_incrementally_and_pruned(tmp_path):
     assert again.updated == ["news-1"] and again.removed == ["news-3"] and again.added == []
     assert sorted(again.unchanged) == ["news-0", "news-2", "news-4"]
     rows_agree(engine)
-    metadata = engine._parts.chroma.records(["news-0"])["news-0"]
+    metadata = engine._services.chroma.records(["news-0"])["news-0"]
     assert (metadata.url, metadata.publisher) == ("https://example.org/0", "example")
 
 

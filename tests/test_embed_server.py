@@ -78,7 +78,7 @@ def test_switching_to_the_servers_reembeds_nothing_and_answers_the_same(engine: 
     report = remote.ingest()
     assert report.passages == 0 and report.added == report.updated == [] and not report.errors
     assert sorted(report.unchanged) == sorted(p.name for p in Path(settings.corpus_dir).iterdir())
-    assert remote._parts.space == engine._parts.space and remote.stats() == engine.stats()
+    assert remote._services.space == engine._services.space and remote.stats() == engine.stats()
     after = remote.answer(QUESTION)
     assert after.answer == before.answer and after.citations == before.citations
 

@@ -109,7 +109,7 @@ def test_an_index_from_before_filters_is_upgraded_by_the_first_newer_process(
     settings = make_settings(corpus_dir=news_engine.settings.corpus_dir, index_dir=tmp_path / "index")
     engine = Engine(settings)
     engine.ingest()
-    chroma = engine._parts.chroma
+    chroma = engine._services.chroma
     rows = chroma.passages.get(include=[])["ids"]  # make it look as an older newsqa left it
     chroma.passages.update(ids=rows, metadatas=[{"day": None, "publisher": None, "url": None}] * len(rows))
     chroma.articles.modify(metadata={"generation": "old"})
@@ -128,7 +128,7 @@ def test_an_index_from_before_filters_is_upgraded_by_the_first_newer_process(
     assert {p.source for p in reopened.retrieve("أخبار", mode="dense", filters=okaz)} <= {
         r.id for r in reopened.snapshot.articles.values() if r.publisher == "okaz"}
     assert reopened.retrieve("أخبار", mode="dense", filters=okaz)
-    assert not reopened._parts.chroma.layout_is_old()
+    assert not reopened._services.chroma.layout_is_old()
 
 
 # -- in the interfaces -------------------------------------------------------------------

@@ -134,7 +134,7 @@ def test_too_large_file_is_refused(tmp_path):
 
 def rows_agree(engine: Engine) -> None:
     """Chroma holds exactly the rows of the current articles, and the local cache derives from them."""
-    chroma, snapshot = engine._parts.chroma, engine.snapshot
+    chroma, snapshot = engine._services.chroma, engine.snapshot
     records = chroma.article_records()
     passage_ids = set(chroma.passages.get(include=[])["ids"])
     assert passage_ids == {pid for pid in passage_ids if snapshot.owns(pid)}  # no stale or orphan rows
@@ -211,7 +211,7 @@ def test_the_local_cache_is_derived_from_chroma_and_rebuilt(tmp_path, damage):
     corpus, engine = _one_article_index(tmp_path)
     question = "ما هي مبادرة حارس القطب الشمالي؟"
     expected = engine.answer(question).answer
-    cache, view = engine._parts.refresher.folder, engine._parts.refresher.view
+    cache, view = engine._services.refresher.folder, engine._services.refresher.view
     if damage == "delete the cache":
         shutil.rmtree(cache)
     elif damage == "delete the view":
@@ -247,7 +247,7 @@ def test_a_start_on_an_unchanged_index_reads_only_the_generation_from_chroma(tmp
     corpus, engine = _one_article_index(tmp_path)
     expected = engine.answer("ما هي مبادرة حارس القطب الشمالي؟")
     reopened = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
-    chroma = reopened._parts.chroma
+    chroma = reopened._services.chroma
     with monkeypatch.context() as patched:
         for reader in ("article_records", "fetch_passages", "iter_passages", "sample_sentence_vectors"):
             patched.setattr(chroma, reader, lambda *a, **k: pytest.fail("read Chroma at start"))

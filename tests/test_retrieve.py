@@ -119,7 +119,7 @@ def test_sentence_vectors_are_kept_by_passage_text_and_cannot_be_changed(engine)
 
     import numpy as np
 
-    chroma = engine._parts.chroma
+    chroma = engine._services.chroma
     passage = next(p for p in chroma.iter_passages() if len(p.sentences) > 1)
     first = chroma.sentence_vectors([passage])[passage.id]
     again = chroma.sentence_vectors([passage])[passage.id]
