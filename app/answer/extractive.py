@@ -3,9 +3,10 @@
 Used when no LLM is configured, and as the fallback when the LLM fails. Each
 sentence is scored by meaning (its precomputed vector against the question's,
 which also works across languages), by shared content words, and by whether it
-holds what the question asks for (a number for "how many / كم", a date for
-"when / متى"). When even the best sentence is a weak match, the answer is
-"not found" rather than a quote of noise.
+holds what the question asks for (a figure of the kind asked for, a date for
+"when / متى", someone named for "who / من"). When even the best sentence is a weak
+match, or no close sentence holds the figure asked for, the answer is "not found"
+rather than a quote of noise.
 """
 
 from __future__ import annotations
