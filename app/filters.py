@@ -1,4 +1,4 @@
-"""What a question may be limited to: a period and a set of publishers.
+"""What a question may be limited to: a period, a set of publishers, and articles left out.
 
 Every interface (`/api/ask`, `ask --since/--until/--source`, Slack's `since:`/`until:`,
 the browser's period) turns what it was sent into one `Filters` with `parse_filters`,
@@ -35,10 +35,13 @@ class Filters:
     since: date | None = None
     until: date | None = None
     publishers: tuple[str, ...] = ()
+    # Article ids no answer may come from. The evaluation asks each ARCD question with its own
+    # paragraph left out: a question on the archive's topic whose answer is not in it.
+    excluded: tuple[str, ...] = ()
 
     @property
     def active(self) -> bool:
-        return bool(self.since or self.until or self.publishers)
+        return bool(self.since or self.until or self.publishers or self.excluded)
 
     @property
     def days(self) -> tuple[int, int] | None:
@@ -56,15 +59,17 @@ class Filters:
         high = min((d for d in (self.until, until) if d), default=None)
         if low and high and low > high:
             return None
-        return Filters(low, high, self.publishers)
+        return Filters(low, high, self.publishers, self.excluded)
 
     def chroma_where(self) -> dict[str, Any] | None:
-        """The filters as a Chroma `where` on passage metadata (`day`, `publisher`)."""
+        """The filters as a Chroma `where` on passage metadata (`day`, `publisher`, `source`)."""
         clauses: list[dict[str, Any]] = []
         if self.days:
             clauses += [{"day": {"$gte": self.days[0]}}, {"day": {"$lte": self.days[1]}}]
         if self.publishers:
             clauses.append({"publisher": {"$in": list(self.publishers)}})
+        if self.excluded:
+            clauses.append({"source": {"$nin": list(self.excluded)}})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}

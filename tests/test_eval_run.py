@@ -124,6 +124,9 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
     record = result["records"][0]
     assert record["gold"] == ["p0000"]
     assert 0.0 <= record["f1"] <= 1.0 and record["em"] <= record["f1"] + 1e-9
+    # Asked again with its paragraph left out, only unrelated ones remain: "not found" is right.
+    assert record["found"] and record["absent_refused"] is True
+    assert result["answers"]["absent_refused"] == 1.0
     # The seed index is untouched: the paragraphs live in their own folder under the index dir.
     assert list(settings.index_dir.glob("squad-*/corpus/p0002.txt"))
 

@@ -72,6 +72,19 @@ def test_a_period_keeps_only_the_articles_dated_in_it(engine: Engine):
     assert not answer.found and answer.passages == [] and answer.citations == []
 
 
+def test_an_article_left_out_is_never_retrieved_nor_cited(engine: Engine):
+    answer = engine.answer(ARCTIC)
+    source = answer.citations[0].source
+    for mode in ("dense", "bm25", "hybrid"):
+        passages = engine.retrieve(ARCTIC, mode=mode)
+        assert source in {p.source for p in passages}, mode  # what the next assertion relies on
+        left = engine.retrieve(ARCTIC, mode=mode, filters=Filters(excluded=(source,)))
+        assert left and source not in {p.source for p in left}, mode
+    without = engine.answer(ARCTIC, filters=Filters(excluded=(source,)))
+    assert source not in {c.source for c in without.citations} | {p.source for p in without.passages}
+    assert Filters(excluded=("a.txt",)).chroma_where() == {"source": {"$nin": ["a.txt"]}}
+
+
 # -- on news archives: publishers, and a narrow period still fills its top-k ------------
 
 

@@ -33,7 +33,7 @@ CHART_METRICS = ["hit@5", "mrr", "fact_accuracy", "refusal_accuracy", "citation_
 SQUAD_RETRIEVAL = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"),
                    ("hit@1_copies", "hit@1 copies"), ("hit@5_copies", "hit@5 copies")]
 SQUAD_ANSWERS = [("em", "EM"), ("f1", "F1"), ("short_em", "short EM"), ("short_f1", "short F1"),
-                 ("found_rate", "answered"),
+                 ("found_rate", "answered"), ("absent_refused", "refused with the answer left out"),
                  ("latency_p50_ms", "latency p50 ms"), ("latency_p95_ms", "latency p95 ms")]
 COLOURS = {"overall": "#4c6ef5", "ar": "#12b886", "en": "#f59f00",
            "dense": "#7950f2", "bm25": "#fd7e14", "hybrid": "#1c7ed6", "fact accuracy": "#4c6ef5", "in period": "#12b886"}

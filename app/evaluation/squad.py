@@ -19,6 +19,7 @@ from app.evaluation.configs import RETRIEVALS, RunConfig, config_settings
 from app.evaluation.dataset import SquadQuestion, SquadSet, load_squad
 from app.evaluation.report import SQUAD_RETRIEVAL
 from app.evaluation.scoring import RETRIEVE_K, stem
+from app.filters import Filters
 from app.text.arabic import content_tokens, normalize
 
 if TYPE_CHECKING:
@@ -52,6 +53,11 @@ class NearCopies:
         self._texts = [normalize(p) for p in paragraphs]
         self._words = [set(content_tokens(p)) for p in paragraphs]
 
+    def holding(self, answers: Sequence[str]) -> list[str]:
+        """Every paragraph that holds one of the answers (normalised), near-copy or not."""
+        forms = [normalize(a) for a in answers if a.strip()]
+        return [f"p{j:04d}" for j, text in enumerate(self._texts) if any(f in text for f in forms)]
+
     def of(self, gold: int, answers: Sequence[str]) -> list[str]:
         forms = [normalize(a) for a in answers if a.strip()]
         words = self._words[gold]
@@ -69,8 +75,12 @@ def _identical(paragraphs: list[str]) -> dict[str, list[str]]:
     return stems
 
 
-def _ask(engine: Engine, question: SquadQuestion, gold: list[str], near: list[str]) -> dict[str, Any]:
-    """Retrieval in every mode against the gold and its near-copies, then the answer's EM/F1."""
+def _ask(engine: Engine, question: SquadQuestion, gold: list[str], near: list[str],
+         holding: list[str]) -> dict[str, Any]:
+    """Retrieval in every mode against the gold and its near-copies, then the answer's EM/F1; then
+    the question asked again with every paragraph `holding` its answer left out: the archive's
+    topic without the answer, where "not found" is right (ARCD has no unanswerable questions;
+    this is the near-topic kind, "which country hosts the next summit?")."""
     record: dict[str, Any] = {}
     for mode in RETRIEVALS:
         ranked = [stem(p.source) for p in engine.retrieve(question.question, mode=mode, top_k=RETRIEVE_K)]
@@ -85,6 +95,9 @@ def _ask(engine: Engine, question: SquadQuestion, gold: list[str], near: list[st
     record.update(answer=answer.answer, short_answer=answer.short_answer, found=answer.found,
                   em=m.exact_match(prediction, question.answers), f1=m.token_f1(prediction, question.answers),
                   short_em=m.exact_match(short, question.answers), short_f1=m.token_f1(short, question.answers))
+    # squad_corpus writes each paragraph as "<stem>.txt", its article id.
+    absent = engine.answer(question.question, filters=Filters(excluded=tuple(f"{p}.txt" for p in holding)))
+    record["absent_refused"] = not absent.found
     return record
 
 
@@ -98,6 +111,7 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
         "retrieval": {mode: {k: m.mean(r[mode][k] for r in done) for k, _ in SQUAD_RETRIEVAL}
                       for mode in RETRIEVALS},
         "answers": {**{k: m.mean(r[k] for r in done) for k in ("em", "f1", "short_em", "short_f1")},
+                    "absent_refused": m.mean(float(r["absent_refused"]) for r in done),
                     "found_rate": m.mean(float(r["found"]) for r in done),
                     "latency_p50_ms": m.percentile(latencies, 50), "latency_p95_ms": m.percentile(latencies, 95)},
     }
@@ -124,7 +138,7 @@ def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
         record: dict[str, Any] = {"id": q.id, "question": q.question, "gold": gold, "near_copies": near,
                                   "answers": list(q.answers)}
         try:
-            record.update(_ask(engine, q, gold, near))
+            record.update(_ask(engine, q, gold, near, sorted(set(gold) | set(copies.holding(q.answers)))))
         except Exception as exc:  # recorded; the run ends with exit 2
             record["error"] = f"{type(exc).__name__}: {exc}"
         records.append(record)

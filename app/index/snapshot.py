@@ -35,6 +35,19 @@ SAVE_EVERY_S = 30.0
 
 
 @dataclass(frozen=True)
+class _Rows:
+    """Per BM25 row, worked out once per snapshot: is it current, its article's day number, and
+    its publisher's and article's codes (what a filter compares, vectorised)."""
+
+    current: np.ndarray
+    days: np.ndarray
+    publishers: np.ndarray
+    articles: np.ndarray
+    publisher_codes: dict[str, int]
+    article_codes: dict[str, int]
+
+
+@dataclass(frozen=True)
 class Snapshot:
     generation: str
     articles: dict[str, ArticleRecord]
@@ -52,26 +65,31 @@ class Snapshot:
     def rows_admitted(self, filters: Filters) -> np.ndarray:
         """A 0/1 weight per BM25 row: current, and of an article `filters` admits. Vectorised over
         the rows' articles (worked out once per snapshot), so a filter costs no Python loop per row."""
-        current, days, publishers, names = self._rows
-        keep = current.copy()
+        rows = self._rows
+        keep = rows.current.copy()
         if filters.days:
-            keep &= (days >= filters.days[0]) & (days <= filters.days[1])
+            keep &= (rows.days >= filters.days[0]) & (rows.days <= filters.days[1])
         if filters.publishers:
-            wanted = [names[name] for name in filters.publishers if name in names]
-            keep &= np.isin(publishers, wanted)
+            keep &= np.isin(rows.publishers, [rows.publisher_codes[n] for n in filters.publishers
+                                              if n in rows.publisher_codes])
+        if filters.excluded:
+            keep &= ~np.isin(rows.articles, [rows.article_codes[a] for a in filters.excluded if a in rows.article_codes])
         return keep.astype(np.float32)
 
     @cached_property
-    def _rows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[str, int]]:
-        """Per BM25 row: is it current, its article's day number and publisher code; the codes."""
+    def _rows(self) -> _Rows:
         names: dict[str, int] = {}
-        current, days, publishers = [], [], []
+        articles: dict[str, int] = {}
+        current, days, publishers, owners = [], [], [], []
         for pid in self.lexical.ids:
-            record = self.articles.get(parse_passage_id(pid)[0])
+            article = parse_passage_id(pid)[0]
+            record = self.articles.get(article)
             current.append(record is not None and record.owns(pid))
             days.append(day_number(record.date) if record else 0)
             publishers.append(names.setdefault(record.publisher if record else "", len(names)))
-        return (np.asarray(current, bool), np.asarray(days, np.int64), np.asarray(publishers, np.int64), names)
+            owners.append(articles.setdefault(article, len(articles)))
+        return _Rows(np.asarray(current, bool), np.asarray(days, np.int64), np.asarray(publishers, np.int64),
+                     np.asarray(owners, np.int64), names, articles)
 
     def baseline(self, vector: np.ndarray) -> tuple[float, float, int]:
         """Mean and spread of a query's cosine to the sampled sentences, and the sample's size."""
