@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -151,11 +152,13 @@ def expected_type(question: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def wanted_figure(question: str) -> re.Pattern[str] | None:
     """What a sentence must hold (matched on normalised text) to answer a question that asks for
     a figure: a time of day, a sum of money, a share, or any number; None for other questions.
     The parts of a compound question may ask for different figures ("how many …, and what
-    share …?"): then any number will do."""
+    share …?"): then any number will do. Cached: every answer asks it for the question and each
+    of its parts, sentence scoring and quote choosing alike."""
     figures = {_figure(part) for part in question_parts(question)}
     if len(figures) == 1:
         return figures.pop()
@@ -273,7 +276,7 @@ def _choose(
     return quotes
 
 
-def numbered_neighbour(best: Choice, hit: Hit, figure: re.Pattern[str] = _HAS_NUMBER) -> str | None:
+def numbered_neighbour(best: Choice, hit: Hit, figure: re.Pattern[str]) -> str | None:
     """The sentence after (or else before) the best one in its passage, when it holds the figure
     (`wanted_figure`) the best one lacks: a report often names the subject in one sentence and
     gives its figure in the next."""

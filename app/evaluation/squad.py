@@ -55,15 +55,20 @@ class NearCopies:
 
     def holding(self, answers: Sequence[str]) -> list[str]:
         """Every paragraph that holds one of the answers (normalised), near-copy or not."""
-        forms = [normalize(a) for a in answers if a.strip()]
+        forms = _forms(answers)
         return [f"p{j:04d}" for j, text in enumerate(self._texts) if any(f in text for f in forms)]
 
     def of(self, gold: int, answers: Sequence[str]) -> list[str]:
-        forms = [normalize(a) for a in answers if a.strip()]
+        forms = _forms(answers)
         words = self._words[gold]
         return [f"p{j:04d}" for j, other in enumerate(self._words)
                 if j == gold or (len(words & other) >= NEAR_COPY * max(1, min(len(words), len(other)))
                                  and any(f in self._texts[j] for f in forms))]
+
+
+def _forms(answers: Sequence[str]) -> list[str]:
+    """The answers as matched in normalised paragraph text."""
+    return [normalize(a) for a in answers if a.strip()]
 
 
 def _identical(paragraphs: list[str]) -> dict[str, list[str]]:
