@@ -90,6 +90,15 @@ def test_ask_jsonl_keeps_order_ids_and_survives_bad_lines(run, cli_env):
     assert result.returncode == 1  # some lines failed
 
 
+def test_a_jsonl_line_cannot_leave_articles_out(run, cli_env, engine):
+    """Only since/until/sources limit a line; an "excluded" field naming every article changes nothing."""
+    every = sorted(engine.snapshot.articles)
+    line = {"id": 1, "question": "ما هي مبادرة حارس القطب الشمالي؟", "excluded": every, "filters": {"excluded": every}}
+    result = run(cli_env, "ask", "--jsonl", stdin=json.dumps(line, ensure_ascii=False) + "\n")
+    out = json.loads(result.stdout)
+    assert result.returncode == 0 and out["found"] and out["citations"]
+
+
 @pytest.mark.parametrize("question, message", [("", "empty"), ("x" * 5000, "limit")])
 def test_bad_question_is_a_one_line_error(run, cli_env, question, message):
     result = run(cli_env, "ask", question)

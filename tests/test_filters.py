@@ -166,6 +166,14 @@ def test_the_api_takes_a_period_and_names_a_bad_field(api: str):
         assert response.status_code == 400 and named in response.json()["detail"]
 
 
+def test_no_client_can_leave_articles_out(api: str, engine: Engine):
+    """`Filters.excluded` is the evaluation's alone: a request that names it changes nothing."""
+    cited = engine.answer(ARCTIC).citations[0].source
+    hostile = {"question": ARCTIC, "excluded": [cited], "filters": {"excluded": [cited]}}
+    answer = httpx.post(f"{api}/api/ask", json=hostile, timeout=60).json()
+    assert cited in {c["source"] for c in answer["citations"]}
+
+
 @pytest.mark.slow
 def test_citations_carry_the_articles_address_and_publisher_as_links(news_engine: Engine):
     record = next(iter(news_engine.snapshot.articles.values()))
