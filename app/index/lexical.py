@@ -35,6 +35,7 @@ import scipy.sparse as sp
 
 from app.index.records import StoredPassage
 from app.text.arabic import lexical_tokens
+from app.text.transliterate import with_arabic_spellings
 
 log = logging.getLogger(__name__)
 ANALYSER = "snowball-stems+char4grams"  # change it whenever lexical_tokens changes
@@ -48,11 +49,17 @@ class LexicalIndex:
         self.ids = ids
         self._model = model
 
+    def knows(self, token: str) -> bool:
+        """Whether some passage holds this lexical token (a stem or a padded 4-gram)."""
+        return self._model is not None and token in self._model.vocab_dict
+
     def search(self, query: str, k: int, allowed: Callable[[str], bool] | None = None,
                weights: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The top `k` rows; `weights` (0/1 per row) restricts the ranking itself, so a filter
-        still returns `k` rows, while `allowed` only drops rows from the top `k` (stale ones)."""
-        tokens = lexical_tokens(query)
+        still returns `k` rows, while `allowed` only drops rows from the top `k` (stale ones).
+        Latin-script names in the query also match the Arabic spellings of them this index holds
+        (`with_arabic_spellings`): BM25 is otherwise blind to an English question."""
+        tokens = lexical_tokens(with_arabic_spellings(query, self.knows))
         if self._model is None or not tokens:
             return []
         k = min(k, len(self.ids))

@@ -1,0 +1,48 @@
+"""English names matched to the Arabic spellings an index holds (`app.text.transliterate`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.index.lexical import TermCounts
+from app.index.records import StoredPassage
+from app.text.arabic import lexical_tokens
+from app.text.transliterate import arabic_spellings, names, with_arabic_spellings
+
+
+def _known(*texts: str):
+    vocabulary = {token for text in texts for token in lexical_tokens(text)}
+    return vocabulary.__contains__
+
+
+def _passage(pid: str, text: str) -> StoredPassage:
+    return StoredPassage(id=pid, source=pid, title="", date="", language="ar", chunk=0, text=text, sentences=[])
+
+
+def test_names_are_capitalised_words_and_acronyms_past_the_first_word() -> None:
+    question = "Which mountain near Al-Anad did NATO's chief Mark Rutte visit in July? Where is it?"
+    assert names(question) == ["Anad", "NATO", "Mark", "Rutte"]  # not Which, Al, July, Where
+
+
+@pytest.mark.parametrize(("name", "arabic"), [
+    ("Eisenhower", "أيزنهاور"), ("Marles", "مارلز"), ("Rutte", "روته"), ("Romania", "رومانيا"),
+    ("Omar", "عمر"), ("Asir", "عسير"), ("Australia", "أستراليا"), ("Korea", "كوريا"),
+])
+def test_a_name_is_found_as_the_index_spells_it(name: str, arabic: str) -> None:
+    known = _known(f"قال {arabic} إن الاجتماع انتهى", "وصلت الطائرة إلى المطار صباح اليوم")
+    assert arabic.replace("أ", "ا") in arabic_spellings(name, known)
+
+
+def test_a_spelling_the_index_does_not_hold_is_never_offered() -> None:
+    known = _known("وصلت الطائرة إلى المطار صباح اليوم", "قال الوزير إن الاجتماع انتهى")
+    assert arabic_spellings("Eisenhower", known) == []
+    assert with_arabic_spellings("What did Eisenhower say?", known) == "What did Eisenhower say?"
+
+
+def test_an_english_question_finds_the_arabic_passage_by_the_names_it_shares() -> None:
+    terms = TermCounts()
+    terms.add([_passage("a", "ذكر روته الرئيس الأمريكي الأسبق أيزنهاور في كلمته"),
+               _passage("b", "افتتح المتحف الوطني معرضا للمخطوطات القديمة")])
+    lexical = terms.build()
+    assert [pid for pid, _ in lexical.search("What did Rutte say about Eisenhower?", 2)] == ["a"]
+    assert lexical.search("What did the minister say about it?", 2) == []  # no name: still blind
