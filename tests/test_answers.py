@@ -262,6 +262,9 @@ def test_a_sentence_standing_out_strongly_from_the_index_may_sit_just_under_the_
     ("At what time of day was the report published?", "نشر التقرير الساعة 15:59 بتوقيت بروكسل.", True),
     ("How many people attended the forum?", "وشارك في المنتدى أكثر من 400 شخصية رفيعة.", True),
     ("How many people attended the forum?", "وشارك في المنتدى وزراء وخبراء من دول كثيرة.", False),
+    # A number word is a whole word: not the start of "بالفعل", "ستكون" or "الأربعاء".
+    ("كم عدد الدول المشاركة؟", "وقال إن الدول ستكون بالفعل حاضرة يوم الأربعاء.", False),
+    ("كم عدد الدول المشاركة؟", "وتشارك في الاجتماع ستة دول وآلاف الخبراء.", True),
 ])
 def test_a_question_asking_for_a_figure_is_answered_only_by_that_kind_of_figure(question: str, sentence: str,
                                                                                answers: bool):

@@ -34,8 +34,11 @@ _REASON_CUES = re.compile(r"(^|\s)(لماذا|لمادا|لما|كيف|ما (س�
 _PERSON_CUES = re.compile(r"^\W*(من|ممن|لمن|who|whom|whose)(\s|$)|(^|\s)(من (هو|هي|هم)|ما اسم|who)(\s|$)")
 _CHOICE_CUES = re.compile(r"(^|\s)(اي|باي|لاي|فاي|which)(\s|$)")
 _THING_CUES = re.compile(r"(^|\s)(ما|ماذا|ماهو|ماهي|بماذا|فيما|بما|what)(\s|$)")
+# A number word is a whole word: a stem and at most a suffix ("ستة", "ستين", but not "ستكون";
+# "ألف", not "بالفعل"; "أربعة", not "الأربعاء").
 _HAS_NUMBER = re.compile(
-    r"\d|(^|\s)(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثماني|تسع|عشر|مئه|مائه|الف|مليون|مليار|ضعف|نصف|ربع)"
+    r"\d|(^|\s)(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|مائ|الف|الاف|مليون|ملايين|مليار"
+    r"|ضعف|اضعاف|نصف|ربع)(ه|ين|ون|ات|ان|تان|تين|ي|يه|ا)?(?!\w)"
     r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|half|double|twice)\b"
 )
 # The figure a question asks for: a sum of money needs its currency, a share its percent, a time
