@@ -90,7 +90,7 @@ def arabic_spellings(name: str, known: Callable[[str], bool]) -> list[str]:
     whose 4-grams are all known (a letter's first Arabic form costs nothing, each other one 1; the
     article "ال" may lead); a whole spelling is kept when all its tokens are known."""
     steps = _steps(name)
-    budget = 1 + len(steps) // SOUNDS_PER_COST
+    budget = 1 if name.isupper() else 1 + len(steps) // SOUNDS_PER_COST
     beam: list[tuple[int, str]] = [(0, "#"), (0, "#ال")]
     for options in steps:
         grown: dict[str, int] = {}
@@ -115,3 +115,16 @@ def with_arabic_spellings(question: str, known: Callable[[str], bool]) -> str:
     match words against (never what to embed). Unchanged when it names nothing the index holds."""
     found = [word for name in names(question) for word in arabic_spellings(name, known)]
     return " ".join([question, *dict.fromkeys(found)])
+
+
+def spelled_names(question: str, known: Callable[[str], bool]) -> list[tuple[str, ...]]:
+    """Each name of the question that the index holds an Arabic spelling of, as the lexical
+    stems that write it: the name's own (an article may keep it in Latin letters) and each
+    spelling's."""
+    found = []
+    for name in names(question):
+        spellings = arabic_spellings(name, known)
+        if spellings:
+            stems = (tokens[0] for word in (name, *spellings) if (tokens := lexical_tokens(word)))
+            found.append(tuple(dict.fromkeys(stems)))
+    return found
