@@ -8,8 +8,9 @@ articles naming it may answer; if none of those answers, the archive does not sa
 retrieved article holds constrains nothing: its spelling may be a guess that happens to be a word.
 
 Measured (extractive/hybrid): seed refusal accuracy 0.625 -> 0.667 (English 0.583 -> 0.667), no
-new false refusal; time questions' citation precision 0.928 -> 0.955. Applied to every article
-naming a word of the question, or to questions in several parts, it refused right answers.
+new false refusal; time questions' citation precision 0.928 -> 0.955. Tried per passage rather
+than per article (a passage may not repeat the name its article gives), or on questions in
+several parts (each part another article's), it refused questions it had answered.
 """
 
 from __future__ import annotations
