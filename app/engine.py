@@ -289,7 +289,8 @@ class Engine:
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
                 notices.append(message("llm_fallback", language))
         if draft is None:
-            answering = naming_hits(text, hits, snapshot.lexical)
+            # A timeline or "the latest" gathers several articles' reports: each may name it its own way.
+            answering = hits if intent.latest or intent.timeline else naming_hits(text, hits, snapshot.lexical)
             draft = self._extractive(text, query, vector, answering, snapshot, language, intent, relief, parts)
             if not intent.timeline:  # a dated list has no one span that answers
                 draft = self._with_short_answer(draft, text, query, language)

@@ -8,9 +8,10 @@ articles naming it may answer; if none of those answers, the archive does not sa
 retrieved article holds constrains nothing: its spelling may be a guess that happens to be a word.
 
 Measured (extractive/hybrid): seed refusal accuracy 0.625 -> 0.667 (English 0.583 -> 0.667), no
-new false refusal; time questions' citation precision 0.928 -> 0.955. Tried per passage rather
-than per article (a passage may not repeat the name its article gives), or on questions in
-several parts (each part another article's), it refused questions it had answered.
+new false refusal, the time questions unchanged. Tried per passage rather than per article (a
+passage may not repeat the name its article gives), on questions in several parts (each part
+another article's) or on timelines (a wrong spelling held by one article kept only that one),
+it refused or cut answers it had given.
 """
 
 from __future__ import annotations
