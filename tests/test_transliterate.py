@@ -79,3 +79,12 @@ def test_the_seed_forum_in_bucharest_gives_no_head_count_and_the_answer_says_so(
     """The Hague forum's head count is no answer about the one in Bucharest."""
     assert not engine.answer("How many people attended the NATO Industry Forum in Bucharest?").found
     assert engine.answer("How many people attended the NATO Industry Forum in The Hague?").found
+
+
+def test_a_hostile_question_names_little_and_spells_nothing_long() -> None:
+    """A question of a thousand capitalised words, or one endless word, costs a few names at most."""
+    crowd = " ".join(f"Name{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}" for i in range(150))
+    assert len(names(f"Who are {crowd}?")) == 8
+    known = _known("روته " * 10)
+    assert names("Who is " + "Rutte" * 100 + "?") == []
+    assert arabic_spellings("Rutte" * 100, known) == []

@@ -44,6 +44,9 @@ _FIRST: dict[str, tuple[str, ...]] = {
 _LAST: dict[str, tuple[str, ...]] = {"e": ("", "ه", "ي"), "a": ("ا", "ه"), "o": ("و",), "ea": ("يا", "ي")}
 _NAME = re.compile(r"\b(?:[A-Z][a-z]+|[A-Z]{3,})(?:'s)?\b")
 _MIN_LETTERS = 3  # shorter names match too many Arabic words
+# Bounds on what one question may cost: no name is longer, and a question naming more is a list.
+_MAX_LETTERS = 24
+MOST_NAMES = 8
 BEAM = 64  # spellings followed at once, cheapest first
 # A spelling may take a letter's less likely forms (each costs 1) once, and once more every three sounds:
 # beyond that, what the index holds is some other word ("Hague" read as قوي).
@@ -52,8 +55,9 @@ MOST = 3  # spellings kept per name
 
 
 def names(question: str) -> list[str]:
-    """The question's capitalised words and acronyms that may be names: not its first word (any
-    word is capitalised there), not a stop word or a month, at least `_MIN_LETTERS` letters."""
+    """The question's capitalised words and acronyms that may be names (at most `MOST_NAMES`): not
+    its first word (any word is capitalised there), not a stop word or a month, of
+    `_MIN_LETTERS` to `_MAX_LETTERS` letters."""
     stops = stopwords()
     found = []
     for match in _NAME.finditer(question):
@@ -61,9 +65,10 @@ def names(question: str) -> list[str]:
         before = question[: match.start()].rstrip()
         first = not before or before[-1] in ".?!:"
         folded = normalize(word)
-        if len(word) >= _MIN_LETTERS and (word.isupper() or not first) and folded not in stops and folded not in MONTHS:
+        if _MIN_LETTERS <= len(word) <= _MAX_LETTERS and (word.isupper() or not first) and folded not in stops \
+                and folded not in MONTHS:
             found.append(word)
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(found))[:MOST_NAMES]
 
 
 def _steps(word: str) -> list[tuple[str, ...]]:
