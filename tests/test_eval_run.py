@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.config import PROJECT_ROOT, Settings
+from app.engine import Engine
 from app.evaluation.report import ALL_METRICS
 from app.evaluation.runner import main
 from app.evaluation.scoring import summarize
@@ -149,6 +151,8 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
          "'extractive.overall.hit@1.min' must be a number"),
         (["--baseline", "{T}"], {"runs": [], "run": []}, "unknown field(s): run"),
         (["--baseline", "{T}"], {"runs": [{"label": 1, "summary": {}, "records": []}]}, "'runs[0].label' must be a string"),
+        (["--news-index", "{T}"], {}, "--news-index needs --news"),
+        (["--news", "{T}", "--news-index", "{T}"], {}, "holds no index"),
     ],
 )
 def test_bad_configuration_exits_2(settings, tmp_path, capsys, args, content, message):
@@ -258,3 +262,21 @@ def test_news_set_on_its_own_index_with_its_own_today(settings, tmp_path, monkey
     latest = run["records"][1]
     assert "latest_first" in latest and latest["answer"]["citations"]
     assert all(c["source"] in {"n1", "n2", "n3"} for c in latest["answer"]["citations"])
+
+    # `--news-index`: the same questions asked among a whole archive's articles, on its index as it is.
+    whole = tmp_path / "whole"
+    shutil.copytree(data, whole)
+    (whole / "b.jsonl").write_text(json.dumps({"id": "n4", "title": "", "date": "2015-08-09", "text": (
+        "افتتح معرض الكتاب في الرياض أبوابه أمام الزوار وسط إقبال كبير.")}, ensure_ascii=False) + "\n", encoding="utf-8")
+    archive_index = tmp_path / "archive-index"
+    Engine(settings.model_copy(update={"corpus_dir": whole, "index_dir": archive_index})).ensure_ready()
+    assert main(args + ["--news", str(data), "--news-index", str(archive_index)], settings) == 1
+    result = report(out)
+    (run,) = result["runs"]
+    assert result["news"]["archive_index"] == str(archive_index) and run["news"]["stats"]["articles"] == 4
+    assert run["news"]["ingest_errors"] == [] and run["summary"]["time"]["questions"] == 2
+    assert run["records"][1]["answer"]["citations"]
+    empty = tmp_path / "empty-index"
+    (empty / "chroma").mkdir(parents=True)
+    assert main(args + ["--news", str(data), "--news-index", str(empty)], settings) == 2
+    assert "holds no article" in capsys.readouterr().err

@@ -107,21 +107,29 @@ class NewsCorpus:
     folder: Path
     today: date
     articles: int
+    archive_index: Path | None = None  # an index of the whole archive to ask on, instead of the subset's
 
     def settings(self, base: Settings) -> Settings:
-        """An engine's settings on the subset: its own corpus and index, and its `today` (through
-        Settings, not the process environment, so nothing else in the process sees it)."""
-        return base.model_copy(update={"corpus_dir": self.folder / "corpus", "index_dir": self.folder / "index",
-                                       "today": self.today})
+        """An engine's settings on the subset (or on `archive_index`): its own corpus and index, and
+        its `today` (through Settings, not the process environment, so nothing else in the process
+        sees it)."""
+        return base.model_copy(update={"corpus_dir": self.folder / "corpus",
+                                       "index_dir": self.archive_index or self.folder / "index", "today": self.today})
 
     def describe(self) -> dict[str, object]:
         return {"data": str(self.data), "subset": str(self.subset), "articles": self.articles,
-                "today": self.today.isoformat(), "folder": str(self.folder)}
+                "today": self.today.isoformat(), "folder": str(self.folder),
+                "archive_index": str(self.archive_index) if self.archive_index else None}
 
 
-def prepare_news(data: Path, settings: Settings, subset_path: Path | None = None) -> NewsCorpus:
-    """Check the subset file and the data, and write the subset into the work folder (before any engine starts)."""
+def prepare_news(data: Path, settings: Settings, subset_path: Path | None = None,
+                 archive_index: Path | None = None) -> NewsCorpus:
+    """Check the subset file and the data, and write the subset into the work folder (before any
+    engine starts). `archive_index`: an index already holding the archive (`bench/scale.py`'s),
+    on which the news questions are asked among all its articles; it must hold the subset."""
     subset_path = subset_path or NEWS_SUBSET
     subset = load_subset(subset_path)
+    if archive_index is not None and not (archive_index / "chroma").is_dir():
+        raise DatasetError(f"{archive_index} holds no index (no chroma folder)")
     folder = write_subset(data, subset, settings.index_dir, settings.max_file_bytes)
-    return NewsCorpus(data, subset_path, folder, subset.today, len(subset.articles))
+    return NewsCorpus(data, subset_path, folder, subset.today, len(subset.articles), archive_index)
