@@ -1,5 +1,6 @@
 """Fusion arithmetic and the SQuAD near-copy gold, on hand-made cases."""
 
+import numpy as np
 import pytest
 
 from app.evaluation.squad import NearCopies
@@ -128,3 +129,23 @@ def test_sentence_vectors_are_kept_by_passage_text_and_cannot_be_changed(engine)
         first[0, 0] = 0.0
     rewritten = chroma.sentence_vectors([replace(passage, text=passage.text + " ")])[passage.id]
     assert rewritten is not first and np.array_equal(rewritten, first)
+
+
+def test_the_not_found_baseline_is_the_mean_and_spread_of_the_cosines_to_the_sample() -> None:
+    """Worked out from the sample's moments, it must equal the direct computation."""
+    from app.index.lexical import LexicalIndex
+    from app.index.snapshot import Snapshot
+
+    rng = np.random.default_rng(3)
+    sample = rng.normal(size=(500, 16)).astype(np.float32)
+    sample /= np.linalg.norm(sample, axis=1, keepdims=True)
+    snapshot = Snapshot("g", {}, LexicalIndex([], None), sample)
+    for _ in range(3):
+        vector = rng.normal(size=16).astype(np.float32)
+        vector /= np.linalg.norm(vector)
+        cosines = sample @ vector
+        mean, spread, size = snapshot.baseline(vector)
+        assert size == 500
+        assert mean == pytest.approx(float(cosines.mean()), abs=1e-6)
+        assert spread == pytest.approx(float(cosines.std()), abs=1e-6)
+    assert Snapshot("g", {}, LexicalIndex([], None), np.zeros((0, 16), np.float32)).baseline(vector) == (0.0, 0.0, 0)
