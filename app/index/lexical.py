@@ -71,7 +71,8 @@ class LexicalIndex:
         if self._model is None or not tokens:
             return []
         k = min(k, len(self.ids))
-        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False, n_threads=1, weight_mask=weights)
+        # n_threads=0: in this thread (any other count starts a thread pool for the one query).
+        docs, scores = self._model.retrieve([tokens], k=k, show_progress=False, n_threads=0, weight_mask=weights)
         hits = [(self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0]) if s > 0]
         return [hit for hit in hits if allowed is None or allowed(hit[0])]
 
