@@ -259,6 +259,39 @@ def test_a_start_on_an_unchanged_index_reads_only_the_generation_from_chroma(tmp
 
 
 @pytest.mark.slow
+def test_a_read_that_fails_while_another_process_writes_is_tried_again(tmp_path, monkeypatch):
+    """Reading pages of an embedded Chroma beside a writer can fail once (chromadb: "Error finding
+    id"); a refresh is tried again, and an index that stays unreadable is still an error."""
+    from app.index.chroma import IndexUnavailable
+    from app.index.snapshot import READ_ATTEMPTS
+
+    corpus, engine = _one_article_index(tmp_path)
+    calls: list[int] = []
+
+    def reopened_reading(fails: int) -> Engine:
+        reopened = Engine(make_settings(corpus_dir=corpus, index_dir=tmp_path / "index"))
+        refresher = reopened._services.refresher
+        shutil.rmtree(refresher.folder)  # no cache: the refresh reads the records and the sample
+        refresher.view.unlink(missing_ok=True)
+        real = reopened._services.chroma.sample_sentence_vectors
+
+        def sample(size: int):
+            calls.append(size)
+            if len(calls) <= fails:
+                raise IndexUnavailable("cannot read the Chroma index: Error finding id")
+            return real(size)
+
+        monkeypatch.setattr(reopened._services.chroma, "sample_sentence_vectors", sample)
+        return reopened
+
+    assert reopened_reading(fails=1).snapshot.articles == engine.snapshot.articles and len(calls) == 2
+    calls.clear()
+    with pytest.raises(IndexUnavailable, match="Error finding id"):
+        reopened_reading(fails=READ_ATTEMPTS).refresh()
+    assert len(calls) == READ_ATTEMPTS
+
+
+@pytest.mark.slow
 def test_same_file_name_in_two_folders_is_refused_and_a_moved_file_is_kept(tmp_path):
     corpus, engine = _one_article_index(tmp_path)
     name = seed("004").name

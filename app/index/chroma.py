@@ -265,12 +265,14 @@ class ChromaIndex:
 
     def sample_sentence_vectors(self, size: int) -> np.ndarray:
         """Up to `size` sentence vectors from across the index (for the not-found baseline)."""
-        total = self.sentences.count()
+        with self._reading():
+            total = self.sentences.count()
         if not total:
             return np.zeros((0, 0), np.float32)
         pieces, step = [], max(1, total // 8)
         for offset in range(0, total, step):
-            got = self.sentences.get(limit=max(1, size // 8), offset=offset, include=["embeddings"])
+            with self._reading():
+                got = self.sentences.get(limit=max(1, size // 8), offset=offset, include=["embeddings"])
             if len(got["embeddings"]):
                 pieces.append(np.asarray(got["embeddings"], np.float32))
         return np.concatenate(pieces)[:size]
@@ -285,7 +287,8 @@ class ChromaIndex:
     def _pages(self, collection: Any, include: list[str]) -> Iterator[tuple[list, list, list]]:
         offset = 0
         while True:
-            got = collection.get(limit=PAGE, offset=offset, include=include)
+            with self._reading():
+                got = collection.get(limit=PAGE, offset=offset, include=include)
             if not got["ids"]:
                 return
             yield got["ids"], got.get("metadatas") or [], got.get("documents") or []

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from app.filters import Filters, day_number
-from app.index.chroma import ChromaIndex
+from app.index.chroma import ChromaIndex, IndexUnavailable
 from app.index.lexical import LexicalIndex, TermCounts
 from app.index.records import ArticleRecord, is_current, parse_passage_id, passage_id
 
@@ -32,6 +32,8 @@ BASELINE_SAMPLE = 4096
 FETCH = 1000  # passages per Chroma read when filling the lexical cache
 RESAMPLE_CHANGE = 0.1
 SAVE_EVERY_S = 30.0
+READ_ATTEMPTS = 3
+RETRY_PAUSE_S = 0.2
 
 
 @dataclass(frozen=True)
@@ -138,32 +140,43 @@ class Refresher:
     def refresh(self, current: Snapshot, save_now: bool = False) -> Snapshot:
         """The snapshot for Chroma as it is now (`current` itself when nothing changed); `save_now`
         writes the cache even within `SAVE_EVERY_S` (the end of an ingest: the next process
-        starts from it)."""
+        starts from it). A read that fails is tried again, twice: reading pages of an embedded
+        Chroma while another process writes to it can fail once ("Error finding id"); a refresh
+        is safe to repeat, and an index that stays unreadable still raises `IndexUnavailable`."""
         with self._lock:
-            generation = self.chroma.generation()
-            if generation == current.generation:
-                self._save(save_now)
-                return current
-            if self._terms is None:
-                self._terms = TermCounts.load(self.folder)
-                if self._terms.generation == generation and (saved := load_view(self.view, generation)):
-                    self._made = Snapshot(generation, saved[0], self._terms.build(), saved[1])
-                    return self._made
-                self._unsaved = True  # the counts or the view are missing or stale: save both once made
-            terms = self._terms
-            records = self.chroma.article_records()
-            wanted = {passage_id(r.id, chunk, r.sha) for r in records.values() for chunk in range(r.passages)}
-            changed = terms.keep(wanted)
-            missing = sorted(pid for pid in wanted if pid not in terms)
-            for start in range(0, len(missing), FETCH):
-                changed += terms.add(self.chroma.fetch_passages(missing[start : start + FETCH]).values())
-            lexical = terms.build()
-            self._made = Snapshot(generation, records, lexical, self._sample(current, len(lexical.ids)))
-            if changed or terms.generation != generation:
-                terms.generation = generation
-                self._unsaved = True
+            for attempt in range(1, READ_ATTEMPTS):
+                try:
+                    return self._refresh(current, save_now)
+                except IndexUnavailable as exc:
+                    log.info("reading the index failed (%s); trying again", exc)
+                    time.sleep(RETRY_PAUSE_S * attempt)
+            return self._refresh(current, save_now)
+
+    def _refresh(self, current: Snapshot, save_now: bool) -> Snapshot:
+        generation = self.chroma.generation()
+        if generation == current.generation:
             self._save(save_now)
-            return self._made
+            return current
+        if self._terms is None:
+            self._terms = TermCounts.load(self.folder)
+            if self._terms.generation == generation and (saved := load_view(self.view, generation)):
+                self._made = Snapshot(generation, saved[0], self._terms.build(), saved[1])
+                return self._made
+            self._unsaved = True  # the counts or the view are missing or stale: save both once made
+        terms = self._terms
+        records = self.chroma.article_records()
+        wanted = {passage_id(r.id, chunk, r.sha) for r in records.values() for chunk in range(r.passages)}
+        changed = terms.keep(wanted)
+        missing = sorted(pid for pid in wanted if pid not in terms)
+        for start in range(0, len(missing), FETCH):
+            changed += terms.add(self.chroma.fetch_passages(missing[start : start + FETCH]).values())
+        lexical = terms.build()
+        self._made = Snapshot(generation, records, lexical, self._sample(current, len(lexical.ids)))
+        if changed or terms.generation != generation:
+            terms.generation = generation
+            self._unsaved = True
+        self._save(save_now)
+        return self._made
 
     def _sample(self, current: Snapshot, passages: int) -> np.ndarray:
         """The baseline sample, taken again when the index grew or shrank by a tenth or more."""
