@@ -34,7 +34,6 @@ import numpy as np
 
 from app.answer import dated, extractive, short_answer
 from app.answer.citations import quote_answer
-from app.answer.named import naming_hits
 from app.answer.prompts import message
 from app.answer.question import History, bound_history, check_question, with_previous
 from app.answer.record import Answer, Citation, Draft, Passage
@@ -289,9 +288,7 @@ class Engine:
                 log.warning("LLM answer failed, falling back to extractive: %s", exc)
                 notices.append(message("llm_fallback", language))
         if draft is None:
-            # A timeline or "the latest" gathers several articles' reports: each may name it its own way.
-            answering = hits if intent.latest or intent.timeline else naming_hits(text, hits, snapshot.lexical)
-            draft = self._extractive(text, query, vector, answering, snapshot, language, intent, relief, parts)
+            draft = self._extractive(text, query, vector, hits, snapshot, language, intent, relief, parts)
             if not intent.timeline:  # a dated list has no one span that answers
                 draft = self._with_short_answer(draft, text, query, language)
         if draft.found and not (intent.timeline and draft.mode == "extractive"):

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.answer.named import naming_hits
 from app.index.lexical import TermCounts
 from app.index.records import StoredPassage
-from app.retrieve import Hit
 from app.text.arabic import lexical_tokens
 from app.text.transliterate import arabic_spellings, names, with_arabic_spellings
 
@@ -48,37 +46,6 @@ def test_an_english_question_finds_the_arabic_passage_by_the_names_it_shares() -
     lexical = terms.build()
     assert [pid for pid, _ in lexical.search("What did Rutte say about Eisenhower?", 2)] == ["a"]
     assert lexical.search("What did the minister say about it?", 2) == []  # no name: still blind
-
-
-def _hit(article: str, text: str) -> Hit:
-    return Hit(StoredPassage(f"{article}#0:x", article, "", "", "ar", 0, text, [(0, len(text))]), 1.0)
-
-
-HAGUE = _hit("hague", "وشارك في منتدى الصناعات الدفاعية في لاهاي أكثر من 400 شخصية رفيعة")
-BUCHAREST = _hit("bucharest", "وانطلق منتدى الصناعات الدفاعية في بوخارست بحضور الأمين العام")
-OTHER = _hit("other", "وافتتح المتحف الوطني معرضا للمخطوطات القديمة")
-
-
-def _lexical(*hits: Hit):
-    terms = TermCounts()
-    terms.add([hit.passage for hit in hits])
-    return terms.build()
-
-
-def test_a_question_naming_a_place_is_answered_only_from_articles_naming_it() -> None:
-    lexical = _lexical(HAGUE, BUCHAREST, OTHER)
-    question = "How many people attended the defence industry forum in Bucharest?"
-    assert naming_hits(question, [HAGUE, BUCHAREST], lexical) == [BUCHAREST]
-    assert naming_hits(question, [HAGUE, OTHER], lexical) == [HAGUE, OTHER]  # no hit names it: nothing to tell
-    several = "How many people attended the forums in The Hague and in Bucharest?"
-    assert naming_hits(several, [HAGUE, BUCHAREST], lexical) == [HAGUE, BUCHAREST]
-    assert naming_hits("How many people attended the forum?", [HAGUE, BUCHAREST], lexical) == [HAGUE, BUCHAREST]
-
-
-def test_the_seed_forum_in_bucharest_gives_no_head_count_and_the_answer_says_so(engine) -> None:
-    """The Hague forum's head count is no answer about the one in Bucharest."""
-    assert not engine.answer("How many people attended the NATO Industry Forum in Bucharest?").found
-    assert engine.answer("How many people attended the NATO Industry Forum in The Hague?").found
 
 
 def test_a_hostile_question_names_little_and_spells_nothing_long() -> None:

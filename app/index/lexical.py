@@ -53,14 +53,6 @@ class LexicalIndex:
         """Whether some passage holds this lexical token (a stem or a padded 4-gram)."""
         return self._model is not None and token in self._model.vocab_dict
 
-    def holding(self, token: str) -> list[str]:
-        """The passages holding a lexical token, read from BM25's postings (no text is scanned)."""
-        if self._model is None or (term := self._model.vocab_dict.get(token)) is None:
-            return []
-        scores = self._model.scores
-        rows = scores["indices"][scores["indptr"][term] : scores["indptr"][term + 1]]
-        return [self.ids[int(row)] for row in rows]
-
     def search(self, query: str, k: int, allowed: Callable[[str], bool] | None = None,
                weights: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The top `k` rows; `weights` (0/1 per row) restricts the ranking itself, so a filter
