@@ -2,21 +2,15 @@
 
 An English question and an Arabic article share no words, so BM25 is blind to English questions
 and e5-small's cross-lingual cosines alone rank for them; those are weakest on the very words
-that single out one article in an archive: names ("Eisenhower", "Marles", "Asir"). A name is
-written in Arabic by sound (أيزنهاور, مارلز, عسير), so its Arabic spellings can be guessed letter
-by letter; most guesses are not words, and the index's own vocabulary says which are: a guess
-survives only while each of its character 4-grams is one the index holds (`lexical_tokens` pads
-words with "#", so a 4-gram at a word's edge is evidence of a word starting or ending so), and
-is kept only if all of the whole word's tokens are there too. Nothing here knows what the
-articles say.
+that single out one article in an archive: the names of people and places. Arabic writes a
+foreign name by sound, so its spellings can be guessed letter by letter; most guesses are not
+words, and the index's own vocabulary says which are: a guess survives only while each of its
+character 4-grams is one the index holds (`lexical_tokens` pads words with "#", so a 4-gram at a
+word's edge is evidence of a word starting or ending so), and is kept only if all of the whole
+word's tokens are there too. Nothing here knows what the articles say.
 
-The spellings feed BM25's query only (`LexicalIndex.search`). Measured on the time questions,
-English: on the 42-article subset hit@1 0.667 -> 0.762; asked among all 15,000 news-ar articles
-(`eval --news-index`) hit@1 0.238 -> 0.286, hit@5 0.571 -> 0.619, fact accuracy unchanged;
-the seed set unchanged. Fed to the extractive answerer's word overlap as well, a generic match
-(يمني for "Yemeni") chose a wrong sentence. Used to keep answers to the articles naming the
-question's names, they refused the seeds' "forum in Bucharest" rightly, but at 15,000 articles
-wrong spellings an article happened to hold (سالمان, كانال) cut right answers: dropped.
+The spellings feed BM25's query only (`LexicalIndex.search`); `evals/README.md` has what they
+changed, and why they are not used to pick sentences or to narrow the answering articles.
 """
 
 from __future__ import annotations
@@ -53,7 +47,7 @@ _MAX_LETTERS = 24
 MOST_NAMES = 8
 BEAM = 64  # spellings followed at once, cheapest first
 # A spelling may take a letter's less likely forms (each costs 1) once, and once more every three sounds:
-# beyond that, what the index holds is some other word ("Hague" read as قوي).
+# beyond that, what the index holds is mostly some other word that sounds alike.
 SOUNDS_PER_COST = 3
 MOST = 3  # spellings kept per name
 
