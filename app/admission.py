@@ -67,11 +67,29 @@ class Coalescer(Generic[Key, Item, Out]):
             self._queue.append(call)
             leads, self._running = not self._running, True
         if not leads:
-            call.done.wait()  # for a result, or for our turn to run a batch
+            try:
+                call.done.wait()  # for a result, or for our turn to run a batch
+            except BaseException:  # e.g. Ctrl-C in the main thread: the others must not wait for us
+                self._abandon(call)
+                raise
             if not call.leads:
                 return self._outcome(call)
         self._run_batch()
         return self._outcome(call)
+
+    def _abandon(self, call: _Call[Key, Item, Out]) -> None:
+        """Take a call whose caller stopped waiting out of the queue; if it was to run the next
+        batch, hand that turn on. A call already in a running batch is just never collected."""
+        with self._lock:
+            if call not in self._queue:
+                return
+            self._queue.remove(call)
+            if call.leads:
+                if self._queue:
+                    self._queue[0].leads = True
+                    self._queue[0].done.set()
+                else:
+                    self._running = False
 
     def _run_batch(self) -> None:
         """Run the batch at the head of the queue (the caller's own call is its first), then hand over."""

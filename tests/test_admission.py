@@ -105,3 +105,34 @@ def test_a_failed_batch_fails_each_of_its_callers_and_the_next_batch_still_runs(
 def test_a_batch_needs_room() -> None:
     with pytest.raises(ValueError):
         Coalescer(Work(), max_items=0)
+
+
+def test_a_caller_interrupted_while_queued_leaves_the_queue_and_nobody_waits_for_it() -> None:
+    """Ctrl-C reaches the main thread while it waits behind a running batch: its items are
+    never worked on, and the calls after it are still served."""
+    import os
+    import signal
+
+    work = Work()
+    coalescer = Coalescer(work, max_items=1)
+    results: dict[str, list[str]] = {}
+    first = threading.Thread(target=lambda: results.update(first=coalescer(["first"], "k")))
+    first.start()
+    _wait_until(lambda: work.batches, "the first batch running")
+    later = threading.Thread(target=lambda: results.update(later=coalescer(["later"], "k")))
+
+    def interrupt_once_queued() -> None:
+        _wait_until(lambda: coalescer.waiting == 1, "the main thread queued")
+        later.start()
+        _wait_until(lambda: coalescer.waiting == 2, "a later call queued behind it")
+        os.kill(os.getpid(), signal.SIGINT)  # Python raises KeyboardInterrupt in the main thread
+
+    threading.Thread(target=interrupt_once_queued).start()
+    with pytest.raises(KeyboardInterrupt):
+        coalescer(["interrupted"], "k")
+    work.release.set()
+    first.join(60)
+    later.join(60)
+    assert results == {"first": ["k:first"], "later": ["k:later"]}
+    assert ["interrupted"] not in [items for _, items in work.batches]
+    assert coalescer(["again"], "k") == ["k:again"]
