@@ -265,6 +265,14 @@ def test_a_sentence_standing_out_strongly_from_the_index_may_sit_just_under_the_
     # A number word is a whole word: not the start of "بالفعل", "ستكون" or "الأربعاء".
     ("كم عدد الدول المشاركة؟", "وقال إن الدول ستكون بالفعل حاضرة يوم الأربعاء.", False),
     ("كم عدد الدول المشاركة؟", "وتشارك في الاجتماع ستة دول وآلاف الخبراء.", True),
+    # "How many" wants a count: not a share, not a year, not a date.
+    ("كم عدد المدنيين الذين قتلوا في الهجمات؟", "ورفعت الدول إنفاقها إلى 5% من ناتجها المحلي.", False),
+    ("كم عدد المدنيين الذين قتلوا في الهجمات؟", "وارتفع الإنفاق 3.5 في المئة في عام 2025.", False),
+    ("How many people live in the country?", "The census of 12/2/2026 was published.", False),
+    ("بكم يقدر عدد سكان العراق؟", "يقدر عدد سكان العراق بحوالي 37,547,686 نسمة.", True),
+    ("How many people attended the forum?", "Some 1,200 people attended.", True),
+    # A share in words is a share ("بالمئة" as well as "في المئة").
+    ("ما نسبة الناتج المحلي التي تنفقها الدولة على الدفاع؟", "وتنفق الدولة 2 بالمئة من ناتجها المحلي.", True),
 ])
 def test_a_question_asking_for_a_figure_is_answered_only_by_that_kind_of_figure(question: str, sentence: str,
                                                                                answers: bool):

@@ -49,7 +49,17 @@ _MONEY_CUES = re.compile(r"(^|\s)(ميزانيه|قيمه|تكلفه|كلفه|م
 _SHARE_CUES = re.compile(r"(^|\s)(نسبه|بالمئه|percent|percentage|proportion|share)(\s|$)")
 _HAS_MONEY = re.compile(r"دولار|يورو|ريال|جنيه|دينار|درهم|دراهم|ليره|ليرات|روبل|استرليني|[$€£]"
                         r"|\b(dollars?|euros?|pounds?|usd|eur|riyals?)\b")
-_HAS_SHARE = re.compile(r"[%٪]|(في |بال)الم[يئا]{1,2}ه|\bper ?cent\b")
+_PER_HUNDRED = r"(في ال|بال)م[يئا]{1,2}ه"  # "في المئة", "بالمائة" (normalised)
+_HAS_SHARE = re.compile(rf"[%٪]|{_PER_HUNDRED}|\bper ?cent\b")
+# "How many X" asks for a count: a number that is not a share and not a year ("5%" or "2025" do not
+# say how many civilians were killed). Number words count ("ثلاثة", "مئات", "two").
+_COUNT_CUES = re.compile(r"(^|\s)(كم عدد|عدد|how many|number of)(\s|$)")
+_HAS_COUNT = re.compile(
+    rf"(?<![\d.,/])(?!(19|20)\d\d(?!\d))\d+([.,]\d+)*(?![\d/]|[.,]\d)(?!\s*([%٪]|{_PER_HUNDRED}|per ?cent))"
+    r"|(^|(?<!في)\s)(?!بالم[يئا]{1,2}ه(?!\w))(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|مائ|الف"
+    r"|الاف|مليون|ملايين|مليار|ضعف|اضعاف|نصف|ربع)(ه|ين|ون|ات|ان|تان|تين|ي|يه|ا)?(?!\w)"
+    r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|billions?)\b"
+)
 _HAS_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|(^|\s)(و|في )?(الساعه|صباحا|مساء|ظهرا|فجرا|ليلا)(\s|$)"
                         r"|\b(a\.?m|p\.?m|o'clock)\b")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
@@ -177,7 +187,9 @@ def _figure(question: str) -> re.Pattern[str] | None:
     norm = normalize(question)
     if _SHARE_CUES.search(norm):
         return _HAS_SHARE
-    return _HAS_MONEY if _MONEY_CUES.search(norm) else _HAS_NUMBER
+    if _MONEY_CUES.search(norm):
+        return _HAS_MONEY
+    return _HAS_COUNT if _COUNT_CUES.search(norm) else _HAS_NUMBER
 
 
 def score_sentences(
