@@ -85,11 +85,7 @@ class Coalescer(Generic[Key, Item, Out]):
                 return
             self._queue.remove(call)
             if call.leads:
-                if self._queue:
-                    self._queue[0].leads = True
-                    self._queue[0].done.set()
-                else:
-                    self._running = False
+                self._hand_over()
 
     def _run_batch(self) -> None:
         """Run the batch at the head of the queue (the caller's own call is its first), then hand over."""
@@ -111,13 +107,17 @@ class Coalescer(Generic[Key, Item, Out]):
                 call.error = exc
         finally:
             with self._lock:
-                if self._queue:
-                    self._queue[0].leads = True
-                    self._queue[0].done.set()
-                else:
-                    self._running = False
+                self._hand_over()
             for call in batch[1:]:
                 call.done.set()
+
+    def _hand_over(self) -> None:
+        """The next batch's turn to the first caller queued, or none running (the lock held)."""
+        if self._queue:
+            self._queue[0].leads = True
+            self._queue[0].done.set()
+        else:
+            self._running = False
 
     @staticmethod
     def _outcome(call: _Call[Key, Item, Out]) -> Out:

@@ -36,9 +36,10 @@ _CHOICE_CUES = re.compile(r"(^|\s)(اي|باي|لاي|فاي|which)(\s|$)")
 _THING_CUES = re.compile(r"(^|\s)(ما|ماذا|ماهو|ماهي|بماذا|فيما|بما|what)(\s|$)")
 # A number word is a whole word: a stem and at most a suffix ("ستة", "ستين", but not "ستكون";
 # "ألف", not "بالفعل"; "أربعة", not "الأربعاء").
+_NUMBER_WORD_AR = (r"(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|مائ|الف|الاف|مليون|ملايين|مليار"
+                   r"|ضعف|اضعاف|نصف|ربع)(ه|ين|ون|ات|ان|تان|تين|ي|يه|ا)?(?!\w)")
 _HAS_NUMBER = re.compile(
-    r"\d|(^|\s)(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|مائ|الف|الاف|مليون|ملايين|مليار"
-    r"|ضعف|اضعاف|نصف|ربع)(ه|ين|ون|ات|ان|تان|تين|ي|يه|ا)?(?!\w)"
+    rf"\d|(^|\s){_NUMBER_WORD_AR}"
     r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|hundred|thousand|million|billion|half|double|twice)\b"
 )
 # The figure a question asks for: a sum of money needs its currency, a share its percent, a time
@@ -56,8 +57,7 @@ _HAS_SHARE = re.compile(rf"[%٪]|{_PER_HUNDRED}|\bper ?cent\b")
 _COUNT_CUES = re.compile(r"(^|\s)(كم عدد|عدد|how many|number of)(\s|$)")
 _HAS_COUNT = re.compile(
     rf"(?<![\d.,/])(?!(19|20)\d\d(?!\d))\d+([.,]\d+)*(?![\d/]|[.,]\d)(?!\s*([%٪]|{_PER_HUNDRED}|per ?cent))"
-    r"|(^|(?<!في)\s)(?!بالم[يئا]{1,2}ه(?!\w))(و|ب|ل)?(ال)?(واحد|اثن|ثلاث|اربع|خمس|ست|سبع|ثمان|تسع|عشر|مئ|مائ|الف"
-    r"|الاف|مليون|ملايين|مليار|ضعف|اضعاف|نصف|ربع)(ه|ين|ون|ات|ان|تان|تين|ي|يه|ا)?(?!\w)"
+    rf"|(^|(?<!في)\s)(?!بالم[يئا]{{1,2}}ه(?!\w)){_NUMBER_WORD_AR}"  # not the "مئة" of "في المئة", "بالمئة"
     r"|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozens?|hundreds?|thousands?|millions?|billions?)\b"
 )
 _HAS_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|(^|\s)(و|في )?(الساعه|صباحا|مساء|ظهرا|فجرا|ليلا)(\s|$)"
