@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
 from app.config import PROJECT_ROOT
-from app.evaluation.dataset import DatasetError, load_questions, load_squad
+from app.evaluation.dataset import DatasetError, load_questions, load_squad, load_translations
 from app.evaluation.metrics import fact_in
+from tests.conftest import SHARED_DATA
 
 QUESTIONS = PROJECT_ROOT / "evals" / "questions.jsonl"
 SEEDS = PROJECT_ROOT / "seeds"
@@ -112,6 +114,36 @@ def test_squad_loader(tmp_path):
     path.write_text('{"data": [\n{"paragraphs": [}\n]}', encoding="utf-8")
     with pytest.raises(DatasetError, match=r"s\.json:2: invalid JSON"):
         load_squad(path)
+
+
+@pytest.mark.parametrize(("lines", "message"), [
+    (['{"id": "2", "question": "Where?"}'], r"t\.jsonl:1: no question '2' in the SQuAD set"),
+    (['{"id": "1", "question": "Where?"}', "", '{"id": "1", "question": "Where?"}'],
+     r"t\.jsonl:3: question '1' translated twice"),
+    (['{"id": "1", "question": "  "}'], r"t\.jsonl:1: .*question"),
+    (['{"id": "1", "q": "Where?"}'], r"t\.jsonl:1: missing field\(s\): question; unknown field\(s\): q"),
+    (["{not json"], r"t\.jsonl:1: invalid JSON"),
+    ([""], r"t\.jsonl: no translations"),
+])
+def test_translations_are_checked_line_by_line(tmp_path, lines, message):
+    squad = tmp_path / "s.json"
+    squad.write_text(json.dumps({"data": [{"paragraphs": [{"context": "ولد في المدينة.", "qas": [
+        {"id": "1", "question": "أين ولد؟", "answers": [{"text": "المدينة"}]}]}]}]}), encoding="utf-8")
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DatasetError, match=message):
+        load_translations(path, load_squad(squad))
+
+
+def test_shipped_arcd_translations_cover_every_question():
+    """evals/arcd_en.jsonl: every ARCD question once, in English (no Arabic letters left)."""
+    arcd = SHARED_DATA / "arcd" / "arcd-train.json"
+    if not arcd.exists():
+        pytest.skip("../shared/data/arcd is not beside the repo")
+    data = load_squad(arcd)
+    translated = load_translations(PROJECT_ROOT / "evals" / "arcd_en.jsonl", data).questions
+    assert set(translated) == {q.id for q in data.questions}
+    assert not [q for q in translated.values() if re.search(r"[\u0600-\u06ff]", q)]
 
 
 # --- the shipped question set -------------------------------------------------------------------

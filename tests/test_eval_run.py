@@ -118,9 +118,21 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
     squad = write_json(tmp_path / "squad.json", {"data": [{"title": "t", "paragraphs": [
         {"context": c, "qas": [{"id": str(i), "question": q, "answers": [{"text": a, "answer_start": 0}]}]}
         for i, (c, q, a) in enumerate(paragraphs)]}]})
+    translations = tmp_path / "en.jsonl"
+    translations.write_text(json.dumps({"id": "0", "question": "Where was Jamal Khashoggi born?"}) + "\n",
+                            encoding="utf-8")
+    gates = write_json(tmp_path / "gates.json", {"squad": {"translated_hybrid": {"hit@5": {"min": 1.0}}}})
     out = tmp_path / "out"
-    assert main(["--mode", "extractive", "--limit", "1", "--out", str(out), "--squad", str(squad)], settings) == 0
+    assert main(["--mode", "extractive", "--limit", "1", "--out", str(out), "--squad", str(squad),
+                 "--squad-translations", str(translations), "--thresholds", str(gates)], settings) == 0
     result = report(out)["squad"]
+    # The English question is asked on the same paragraphs, and summed up beside the Arabic one.
+    translated = result["translated"]
+    assert translated["questions"] == 1 and translated["original"]["questions"] == 1
+    assert translated["records"][0]["question"] == "Where was Jamal Khashoggi born?"
+    assert translated["records"][0]["gold"] == ["p0000"] and translated["retrieval"]["hybrid"]["hit@5"] == 1.0
+    assert [(g["scope"], g["passed"]) for g in report(out)["gates"]] == [("squad translated_hybrid", True)]
+    assert "translated questions" in (out / "eval.html").read_text(encoding="utf-8")
     assert result["paragraphs"] == 3 and result["questions"] == 1 and result["errors"] == 0
     assert set(result["retrieval"]) == {"dense", "bm25", "hybrid"}
     record = result["records"][0]
@@ -152,6 +164,7 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
         (["--baseline", "{T}"], {"runs": [], "run": []}, "unknown field(s): run"),
         (["--baseline", "{T}"], {"runs": [{"label": 1, "summary": {}, "records": []}]}, "'runs[0].label' must be a string"),
         (["--news-index", "{T}"], {}, "--news-index needs --news"),
+        (["--squad-translations", "{T}"], {}, "--squad-translations needs --squad"),
         (["--news", "{T}", "--news-index", "{T}"], {}, "holds no index"),
     ],
 )

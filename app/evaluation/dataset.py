@@ -7,9 +7,10 @@ problem is reported as a `DatasetError` naming the file and line.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Self, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -32,6 +33,9 @@ LANGS = ("ar", "en")
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Id = Annotated[str, StringConstraints(pattern=r"\S")]  # kept as written: `follows` must repeat it exactly
 Forms = Annotated[tuple[Text, ...], Field(min_length=1)]  # one fact, spelled every acceptable way
+
+
+Line = TypeVar("Line", bound=BaseModel)
 
 
 class DatasetError(ValueError):
@@ -118,14 +122,30 @@ class EvalQuestion(BaseModel):
         return self._line
 
 
-def _parse_line(text: str, where: str, seen: dict[str, EvalQuestion]) -> EvalQuestion:
-    """One non-blank line as a question, checked against the questions before it."""
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """Each non-blank line of a JSON Lines file, with its number."""
     try:
-        question = EvalQuestion.model_validate(json.loads(text))
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read ({exc})") from exc
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            yield lineno, line
+
+
+def _line_as(model: type[Line], text: str, where: str) -> Line:
+    """One line validated as `model`; a problem is a `DatasetError` naming the line."""
+    try:
+        return model.model_validate(json.loads(text))
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from exc
     except ValidationError as exc:
         raise DatasetError(f"{where}: {describe(exc, 'each line')}") from exc
+
+
+def _parse_line(text: str, where: str, seen: dict[str, EvalQuestion]) -> EvalQuestion:
+    """One non-blank line as a question, checked against the questions before it."""
+    question = _line_as(EvalQuestion, text, where)
     if question.id in seen:
         first = seen[question.id]
         raise DatasetError(f"{where}: duplicate id {question.id!r} (first at {first.file}:{first.line})")
@@ -140,14 +160,9 @@ def load_questions(paths: list[Path]) -> list[EvalQuestion]:
     """Read one or more JSON Lines question files (ids unique across all of them)."""
     seen: dict[str, EvalQuestion] = {}
     for path in paths:
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise DatasetError(f"{path}: cannot read ({exc})") from exc
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if line.strip():
-                question = _parse_line(line, f"{path}:{lineno}", seen)
-                seen[question.id] = question.written_at(str(path), lineno)
+        for lineno, line in _lines(path):
+            question = _parse_line(line, f"{path}:{lineno}", seen)
+            seen[question.id] = question.written_at(str(path), lineno)
     if not seen:
         raise DatasetError(f"{', '.join(map(str, paths))}: no questions")
     return list(seen.values())
@@ -198,3 +213,38 @@ def load_squad(path: Path) -> SquadSet:
     if not result.questions:
         raise DatasetError(f"{path}: no questions")
     return result
+
+
+class Translation(BaseModel):
+    """One line of a translations file: a SQuAD question asked in another language."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: Id
+    question: Text
+
+
+@dataclass(frozen=True)
+class Translations:
+    file: str
+    questions: dict[str, str]  # SQuAD question id -> the question in the other language
+
+
+def load_translations(path: Path, squad: SquadSet) -> Translations:
+    """JSON Lines `{"id", "question"}`, each id a question of `squad`, once.
+
+    A translated set measures what an English reader meets over Arabic paragraphs: the same
+    questions, gold paragraphs and answers, only the question's language changed."""
+    known = {q.id for q in squad.questions}
+    found: dict[str, str] = {}
+    for lineno, line in _lines(path):
+        where = f"{path}:{lineno}"
+        row = _line_as(Translation, line, where)
+        if row.id not in known:
+            raise DatasetError(f"{where}: no question {row.id!r} in the SQuAD set")
+        if row.id in found:
+            raise DatasetError(f"{where}: question {row.id!r} translated twice")
+        found[row.id] = row.question
+    if not found:
+        raise DatasetError(f"{path}: no translations")
+    return Translations(str(path), found)

@@ -82,6 +82,9 @@ class SquadGates(BaseModel):
     bm25: RetrievalGates = {}
     hybrid: RetrievalGates = {}
     answers: AnswerGates = {}
+    # The translated questions (`--squad-translations`), applied only when they are asked.
+    translated_hybrid: RetrievalGates = {}
+    translated_answers: AnswerGates = {}
 
 
 class Thresholds(BaseModel):
@@ -111,7 +114,11 @@ def _scopes(result: dict[str, Any], thresholds: Thresholds) -> Iterator[tuple[st
             yield f"{run['label']} {group}", run["summary"][group], gates
     if squad := result.get("squad"):
         for group, gates in dict(thresholds.squad).items():
-            yield f"squad {group}", squad["answers"] if group == "answers" else squad["retrieval"][group], gates
+            part, _, kind = group.rpartition("_")  # "translated_hybrid" -> ("translated", "hybrid")
+            if part and part not in squad:
+                continue
+            values = squad[part] if part else squad
+            yield f"squad {group}", values["answers"] if kind == "answers" else values["retrieval"][kind], gates
 
 
 def check_gates(result: dict[str, Any], thresholds: Thresholds) -> list[dict[str, Any]]:

@@ -35,6 +35,9 @@ SQUAD_RETRIEVAL = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"),
 SQUAD_ANSWERS = [("em", "EM"), ("f1", "F1"), ("short_em", "short EM"), ("short_f1", "short F1"),
                  ("found_rate", "answered"), ("absent_refused", "refused with the answer left out"),
                  ("latency_p50_ms", "latency p50 ms"), ("latency_p95_ms", "latency p95 ms")]
+# The translated questions beside the same ones as the set wrote them (hybrid retrieval, the answers).
+TRANSLATED = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"), ("hit@1_copies", "hit@1 copies"),
+              ("found_rate", "answered"), ("short_f1", "short F1"), ("absent_refused", "refused, answer left out")]
 COLOURS = {"overall": "#4c6ef5", "ar": "#12b886", "en": "#f59f00",
            "dense": "#7950f2", "bm25": "#fd7e14", "hybrid": "#1c7ed6", "fact accuracy": "#4c6ef5", "in period": "#12b886"}
 GENERAL_METRICS = SHARE_METRICS + OTHER_METRICS
@@ -113,6 +116,19 @@ def weakest_types(run: dict[str, Any], count: int = 3) -> list[tuple[str, float,
 
 # --- console -----------------------------------------------------------------------------------
 
+def _translated(squad: dict[str, Any]) -> tuple[str, list[str], list[list[str]]]:
+    """The translated SQuAD questions beside the originals: a caption, a header and two rows."""
+    tr = squad["translated"]
+
+    def row(label: str, summary: dict[str, Any]) -> list[str]:
+        values = {**summary["retrieval"]["hybrid"], **summary["answers"]}
+        return [label] + [fmt(values[k]) for k, _ in TRANSLATED]
+
+    caption = f"translated questions ({tr['file']}, {tr['questions']} questions, hybrid retrieval):"
+    return caption, ["asked"] + [label for _, label in TRANSLATED], [row("as the set wrote them", tr["original"]),
+                                                                     row("translated", tr)]
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header))]
 
@@ -172,6 +188,9 @@ def console_report(result: dict[str, Any]) -> str:
                      + _table(["retrieval"] + [label for _, label in SQUAD_RETRIEVAL], rows))
         parts.append(f"answers ({squad['answer_config']}): "
                      + ", ".join(f"{label} {fmt(squad['answers'][k])}" for k, label in SQUAD_ANSWERS))
+        if "translated" in squad:
+            caption, header, rows = _translated(squad)
+            parts.append(caption + "\n" + _table(header, rows))
     if result.get("gates"):
         parts.append("\n".join(f"{'PASS' if g['passed'] else 'FAIL'}  {g['scope']} {g['metric']} = "
                                f"{fmt(g['value'])} (gate: {g['op']} {g['bound']})" for g in result["gates"]))
@@ -399,6 +418,11 @@ def render_html(result: dict[str, Any]) -> str:
                                                         for k, _ in SQUAD_RETRIEVAL) + "</tr>" for mode in modes)
             + "</table><p>answers (" + esc(squad["answer_config"]) + "): "
             + ", ".join(f"{label} {fmt(squad['answers'][k])}" for k, label in SQUAD_ANSWERS) + "</p>")
+        if "translated" in squad:
+            caption, header, rows = _translated(squad)
+            parts.append(f"<p>{esc(caption)}</p><table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header)
+                         + "</tr>" + "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>" for r in rows)
+                         + "</table>")
     return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>newsqa evaluation</title>"
             f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>")
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from app.config import PROJECT_ROOT, Settings, get_settings
 from app.evaluation.baseline import load_baseline
 from app.evaluation.configs import MODES, RETRIEVALS, ConfigError, RunConfig, config_settings, parse_configs
-from app.evaluation.dataset import DatasetError, EvalQuestion, load_questions
+from app.evaluation.dataset import DatasetError, EvalQuestion, load_questions, load_squad, load_translations
 from app.evaluation.gates import Thresholds, check_gates, load_thresholds
 from app.evaluation.news import NewsCorpus, prepare_news
 from app.evaluation.report import compare_runs, console_report, write_html
@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="several configurations side by side: MODE/RETRIEVAL, or just one part "
                              "(e.g. 'dense bm25 hybrid' or 'extractive llm')")
     parser.add_argument("--squad", type=Path, metavar="FILE", help="also run a SQuAD-format set (e.g. ARCD)")
+    parser.add_argument("--squad-translations", type=Path, metavar="FILE",
+                        help="with --squad: also ask its questions as translated in this JSON Lines file "
+                             '({"id", "question"} a line, e.g. evals/arcd_en.jsonl)')
     parser.add_argument("--news", type=Path, metavar="PATH",
                         help="the news-ar archives (folder or .jsonl): index the subset in evals/news_subset.json "
                              "and ask the questions written on it (corpus: news)")
@@ -124,7 +127,8 @@ def _write_reports(result: dict[str, Any], out: Path) -> None:
 
 def _count_errors(result: dict[str, Any]) -> int:
     count = sum("error" in r for run in result["runs"] for r in run["records"])
-    return count + (result["squad"]["errors"] if result.get("squad") else 0)
+    squad = result.get("squad") or {}
+    return count + squad.get("errors", 0) + squad.get("translated", {}).get("errors", 0)
 
 
 def run(args: argparse.Namespace, settings: Settings, progress: Progress = _stderr) -> int:
@@ -138,6 +142,10 @@ def run(args: argparse.Namespace, settings: Settings, progress: Progress = _stde
     questions = load_questions(files)[: args.limit]
     if args.judge and not settings.llm_enabled:
         raise ConfigError("--judge needs an LLM: set OPENAI_API_KEY")
+    if args.squad_translations and not args.squad:
+        raise ConfigError("--squad-translations needs --squad FILE (the set they translate)")
+    squad = load_squad(args.squad) if args.squad else None
+    translations = load_translations(args.squad_translations, squad) if squad and args.squad_translations else None
     if args.news_index and not args.news:
         raise ConfigError("--news-index needs --news PATH (the archive the subset's questions come from)")
     news = prepare_news(args.news, settings, archive_index=args.news_index) if args.news else None
@@ -155,8 +163,8 @@ def run(args: argparse.Namespace, settings: Settings, progress: Progress = _stde
         result["news"] = news.describe()
     elif unasked:
         result["news_skipped"] = unasked
-    if args.squad:
-        result["squad"] = run_squad(args.squad, settings, configs[0], args.limit, progress)
+    if squad:
+        result["squad"] = run_squad(args.squad, squad, settings, configs[0], args.limit, progress, translations)
     result["seconds"] = round(time.perf_counter() - started, 1)
     gate_error = None
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from app.answer.markers import strip_markers
 from app.config import Settings
 from app.evaluation import metrics as m
 from app.evaluation.configs import RETRIEVALS, RunConfig, config_settings
-from app.evaluation.dataset import SquadQuestion, SquadSet, load_squad
+from app.evaluation.dataset import SquadQuestion, SquadSet, Translations
 from app.evaluation.report import SQUAD_RETRIEVAL
 from app.evaluation.scoring import RETRIEVE_K, stem
 from app.filters import Filters
@@ -122,20 +123,10 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
-              progress: Progress) -> dict[str, Any]:
-    """Paragraph retrieval in every mode, and answer EM/F1, on a separate collection."""
-    from app.engine import Engine
-
-    started = time.perf_counter()
-    data = load_squad(path)
-    folder = squad_corpus(data, path, base.index_dir)
-    engine = Engine(config_settings(base, config).model_copy(update={
-        "corpus_dir": folder / "corpus", "index_dir": folder / "index", "chunk_tokens": SQUAD_CHUNK_TOKENS}))
-    ingest = engine.ingest(None, prune=True, say=progress)
-    index_seconds = time.perf_counter() - started
+def _ask_each(engine: Engine, data: SquadSet, questions: Sequence[SquadQuestion], label: str,
+              progress: Progress) -> list[dict[str, Any]]:
+    """`_ask` for every question, with its gold paragraphs; an error is recorded, not raised."""
     identical, copies = _identical(data.paragraphs), NearCopies(data.paragraphs)
-    questions = data.questions[:limit] if limit else data.questions
     records: list[dict[str, Any]] = []
     for i, q in enumerate(questions, start=1):
         gold = identical[data.paragraphs[q.paragraph]]
@@ -148,8 +139,34 @@ def run_squad(path: Path, base: Settings, config: RunConfig, limit: int | None,
             record["error"] = f"{type(exc).__name__}: {exc}"
         records.append(record)
         if i % 50 == 0 or i == len(questions):
-            progress(f"[squad] {i}/{len(questions)} questions")
-    return {"file": str(path), "paragraphs": len(data.paragraphs), **_summary(records),
-            "ingest_errors": [list(e) for e in ingest.errors], "answer_config": config.label,
-            "index_seconds": round(index_seconds, 1), "seconds": round(time.perf_counter() - started, 1),
-            "records": records}
+            progress(f"[{label}] {i}/{len(questions)} questions")
+    return records
+
+
+def run_squad(path: Path, data: SquadSet, base: Settings, config: RunConfig, limit: int | None,
+              progress: Progress, translations: Translations | None = None) -> dict[str, Any]:
+    """Paragraph retrieval in every mode, and answer EM/F1, on a separate collection.
+
+    `data` is `path` read (`load_squad`). With `translations`, the translated questions are asked
+    too, on the same paragraphs, and summed up beside the same questions in the set's own language."""
+    from app.engine import Engine
+
+    started = time.perf_counter()
+    folder = squad_corpus(data, path, base.index_dir)
+    engine = Engine(config_settings(base, config).model_copy(update={
+        "corpus_dir": folder / "corpus", "index_dir": folder / "index", "chunk_tokens": SQUAD_CHUNK_TOKENS}))
+    ingest = engine.ingest(None, prune=True, say=progress)
+    index_seconds = time.perf_counter() - started
+    questions = data.questions[:limit] if limit else data.questions
+    records = _ask_each(engine, data, questions, "squad", progress)
+    result = {"file": str(path), "paragraphs": len(data.paragraphs), **_summary(records),
+              "ingest_errors": [list(e) for e in ingest.errors], "answer_config": config.label,
+              "index_seconds": round(index_seconds, 1)}
+    if translations:
+        translated = translations.questions
+        asked = [replace(q, question=translated[q.id]) for q in questions if q.id in translated]
+        again = _ask_each(engine, data, asked, "squad translated", progress)
+        result["translated"] = {"file": translations.file, **_summary(again),
+                                "original": _summary([r for r in records if r["id"] in translated]),
+                                "records": again}
+    return {**result, "seconds": round(time.perf_counter() - started, 1), "records": records}
