@@ -273,6 +273,12 @@ def test_a_sentence_standing_out_strongly_from_the_index_may_sit_just_under_the_
     ("How many people attended the forum?", "Some 1,200 people attended.", True),
     # A share in words is a share ("بالمئة" as well as "في المئة").
     ("ما نسبة الناتج المحلي التي تنفقها الدولة على الدفاع؟", "وتنفق الدولة 2 بالمئة من ناتجها المحلي.", True),
+    # "When" wants a time: a date, a weekday, a year, an era; not a time of day alone.
+    ("When did the meeting open?", "وافتتح الاجتماع صباح اليوم الخميس في بروكسل.", True),
+    ("When did the meeting open?", "وافتتح الاجتماع في بروكسل بحضور وزراء الدفاع.", False),
+    ("متى بني المسجد؟", "بني المسجد في القرن الثاني الهجري على يد الأمويين.", True),
+    ("متى بني المسجد؟", "بني المسجد على يد الأمويين وهو من أكبر مساجد المدينة.", False),
+    ("Since when has he led the alliance?", "ويقود الحلف منذ أكتوبر 2024.", True),
 ])
 def test_a_question_asking_for_a_figure_is_answered_only_by_that_kind_of_figure(question: str, sentence: str,
                                                                                answers: bool):
@@ -283,7 +289,23 @@ def test_a_question_asking_for_a_figure_is_answered_only_by_that_kind_of_figure(
 
 def test_questions_asking_for_no_figure_want_none():
     assert extractive.wanted_figure("من استضاف المنتدى في لاهاي؟") is None
-    assert extractive.wanted_figure("When did the meeting open?") is None  # a date, not a time of day
+    assert extractive.wanted_figure("What did Rutte tell the companies to do when expanding production?") is None
+    # A date, not a time of day: a date does not answer "at what time".
+    assert not extractive.wanted_figure("When did the meeting open?").search(normalize("الساعه"))
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("When was he born?", "date"),
+    ("Who said it, and when?", "date"),  # a second question after "and" still asks
+    ("By when must it spend 5%?", "date"),
+    ("What did Rutte tell defence companies not to fear when expanding their production lines?", "thing"),
+    ("What happened when the war ended?", "thing"),
+    ("Where is the summit held?", "place"),
+    ("Who said it, and where?", "place"),
+    ("What did he say where the ministers met?", "thing"),
+])
+def test_english_when_and_where_ask_only_at_the_start_of_a_question(question: str, kind: str):
+    assert extractive.expected_type(question) == kind
 
 
 def test_a_compound_question_asking_for_two_kinds_of_figure_takes_any_number():

@@ -5,7 +5,7 @@ sentence is scored by meaning (its precomputed vector against the question's,
 which also works across languages), by shared content words, and by whether it
 holds what the question asks for (a figure of the kind asked for, a date for
 "when / متى", someone named for "who / من"). When even the best sentence is a weak
-match, or no close sentence holds the figure asked for, the answer is "not found"
+match, or no close sentence holds the figure or time asked for, the answer is "not found"
 rather than a quote of noise.
 """
 
@@ -27,8 +27,12 @@ _NUMBER_CUES = re.compile(
     r"|what (share|percentage|proportion|number)|what (is|was|were|are) the (value|cost|size|budget|amount|price))(\s|$)")
 # "What time of day / في أي ساعة": a clock time, which "when" does not ask for.
 _CLOCK_CUES = re.compile(r"(^|\s)(what time|time of day|what hour|(في )?اي ساعه|الساعه كم)(\s|$)")
-_DATE_CUES = re.compile(r"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|شهر)|when|what (year|date|day|month)|which (year|day|month))(\s|$)")
-_PLACE_CUES = re.compile(r"(^|\s)(اين|where|(في|الي|من) اي (مدينه|دوله|بلد|عاصمه|مكان|منطقه|قاره|مدن|دول)"
+# English "when" and "where" ask only where a question starts (or a new one after "and" or a
+# comma): inside one they join a clause ("what did he tell firms when expanding?").
+_ASKS = r"(^\W*|,\s*|\band\s+)"
+_DATE_CUES = re.compile(rf"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|شهر)|what (year|date|day|month)|which (year|day|month))(\s|$)"
+                        rf"|{_ASKS}((since|until|by|from) )?when\b")
+_PLACE_CUES = re.compile(rf"{_ASKS}where\b|(^|\s)(اين|(في|الي|من) اي (مدينه|دوله|بلد|عاصمه|مكان|منطقه|قاره|مدن|دول)"
                          r"|which (city|country|capital|region))(\s|$)")
 _REASON_CUES = re.compile(r"(^|\s)(لماذا|لمادا|لما|كيف|ما (سبب|اسباب)|why|how(?! (many|much|old|long|far))|explain|اشرح)(\s|$)")
 _PERSON_CUES = re.compile(r"^\W*(من|ممن|لمن|who|whom|whose)(\s|$)|(^|\s)(من (هو|هي|هم)|ما اسم|who)(\s|$)")
@@ -71,6 +75,14 @@ _HAS_DATE = re.compile(
     r"(يناير|فبراير|مارس|ابريل|مايو|يونيو|يوليو|اغسطس|سبتمبر|اكتوبر|نوفمبر|ديسمبر|"
     r"السبت|الاحد|الاثنين|الثلاثاء|الاربعاء|الخميس|الجمعه|اليوم|امس)"
 )
+# "When" is answered by a time: a date, a year, a month or weekday, a number ("في سن 25", "622 هـ"),
+# or an era ("القرن التاسع عشر", "العام الماضي"). 94 of ARCD's 96 "when" questions have one in
+# the sentence holding their answer. Measured (ARCD, extractive/hybrid): refused with the answer
+# left out 0.185 -> 0.193, short F1 0.267 -> 0.269 (English 0.136 -> 0.142), answered 0.978 -> 0.974;
+# the seed and time sets unchanged.
+_HAS_WHEN = re.compile(rf"{_HAS_DATE.pattern}|{_HAS_NUMBER.pattern}|(^|\s)(و|في|ب|ل|من|منذ)?(ال)?"
+                       r"(قرن|قرون|عام|عاما|سنه|سنوات|سنين|عقد|عقود|هجري|هجريه|ميلادي|ميلاديه|شهر|اسبوع)(\s|$)")
+
 # A question about several events or reports: the articles each answer a part. "in X and in Y"
 # is found as its second "in" with a first one before it (one pass each: no backtracking).
 _SEVERAL_CUES = re.compile(r"(?<!\w)(both|twice|two|each|كلا|كلتا|كلاهما|مرتين|كل من)(?!\w)")
@@ -186,6 +198,8 @@ def _figure(question: str) -> re.Pattern[str] | None:
     kind = expected_type(question)
     if kind == "clock":
         return _HAS_CLOCK
+    if kind == "date":
+        return _HAS_WHEN
     if kind != "number":
         return None
     norm = normalize(question)
