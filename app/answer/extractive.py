@@ -29,10 +29,10 @@ _NUMBER_CUES = re.compile(
 _CLOCK_CUES = re.compile(r"(^|\s)(what time|time of day|what hour|(في )?اي ساعه|الساعه كم)(\s|$)")
 # English "when" and "where" ask only where a question starts (or a new one after "and" or a
 # comma): inside one they join a clause ("what did he tell firms when expanding?").
-_ASKS = r"(^\W*|,\s*|\band\s+)"
+_QUESTION_START = r"(^\W*|,\s*|\band\s+)"
 _DATE_CUES = re.compile(rf"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|شهر)|what (year|date|day|month)|which (year|day|month))(\s|$)"
-                        rf"|{_ASKS}((since|until|by|from) )?when\b")
-_PLACE_CUES = re.compile(rf"{_ASKS}where\b|(^|\s)(اين|(في|الي|من) اي (مدينه|دوله|بلد|عاصمه|مكان|منطقه|قاره|مدن|دول)"
+                        rf"|{_QUESTION_START}((since|until|by|from) )?when\b")
+_PLACE_CUES = re.compile(rf"{_QUESTION_START}where\b|(^|\s)(اين|(في|الي|من) اي (مدينه|دوله|بلد|عاصمه|مكان|منطقه|قاره|مدن|دول)"
                          r"|which (city|country|capital|region))(\s|$)")
 _REASON_CUES = re.compile(r"(^|\s)(لماذا|لمادا|لما|كيف|ما (سبب|اسباب)|why|how(?! (many|much|old|long|far))|explain|اشرح)(\s|$)")
 _PERSON_CUES = re.compile(r"^\W*(من|ممن|لمن|who|whom|whose)(\s|$)|(^|\s)(من (هو|هي|هم)|ما اسم|who)(\s|$)")
