@@ -54,6 +54,7 @@ from app.ingest.pipeline import Ingestor, IngestReport, IngestStatus
 from app.retrieve import Hit, RetrievalMode, Retriever
 from app.text.arabic import detect_language
 from app.text.time_expressions import NO_TIME, TimeIntent, read_time
+from app.text.transliterate import with_arabic_spellings
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -290,7 +291,7 @@ class Engine:
         if draft is None:
             draft = self._extractive(text, query, vector, hits, snapshot, language, intent, relief, parts)
             if not intent.timeline:  # a dated list has no one span that answers
-                draft = self._with_short_answer(draft, text, query, language)
+                draft = self._with_short_answer(draft, text, query, language, snapshot)
         if draft.found and not (intent.timeline and draft.mode == "extractive"):
             if note := dated.dates_note(draft.citations, language):
                 draft = replace(draft, text=f"{draft.text}\n\n{note}")
@@ -367,10 +368,15 @@ class Engine:
             return []
         return list(zip(parts, embed_queries(self._services.embedder, parts)))
 
-    def _with_short_answer(self, draft: Draft, question: str, query: str, language: str) -> Draft:
-        """The draft with the span of its first quote that answers the question, if one does."""
+    def _with_short_answer(self, draft: Draft, question: str, query: str, language: str, snapshot: Snapshot) -> Draft:
+        """The draft with the span of its first quote that answers the question, if one does.
+
+        An English question shares no words with the Arabic quote but its names, spelled the ways
+        the index writes them: the answer usually sits next to them."""
         if not (draft.found and draft.citations and draft.citations[0].quotes):
             return draft
+        if language == "en":
+            query = with_arabic_spellings(query, snapshot.lexical.knows)
         short = short_answer.extract(question, draft.citations[0].quotes[0], query=query)
         if short is not None and language == "en":
             short = short_answer.english_form(short)

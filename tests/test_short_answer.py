@@ -9,6 +9,7 @@ import pytest
 from app.answer import short_answer
 from app.answer.short_answer import english_form, extract
 from app.evaluation import metrics as m
+from app.text.transliterate import with_arabic_spellings
 
 
 @pytest.mark.parametrize(("question", "sentence", "expected"), [
@@ -79,3 +80,16 @@ def test_seed_answers_carry_a_short_answer(engine):
     assert list(share.to_dict())[:4] == ["id", "question", "answer", "short_answer"]
     why = engine.answer("لماذا دعا روته إلى تعزيز التعاون مع الصناعات الدفاعية؟")
     assert why.short_answer is None
+
+
+@pytest.mark.parametrize(("question", "sentence", "expected"), [
+    ("When did Egypt sign the treaty?", "وقعت سوريا اتفاقية الحدود عام 1923، بينما وقعت مصر المعاهدة عام 1979 في واشنطن.",
+     "1979"),
+    ("Where was Saladin born?", "ولد ريتشارد قلب الأسد في أكسفورد، أما صلاح الدين فولد في تكريت.", "تكريت"),
+])
+def test_an_english_question_places_its_short_answer_by_the_arabic_forms_of_its_names(question, sentence, expected):
+    """An English question shares no word with an Arabic sentence but its names: searched with their
+    Arabic forms (as the engine does), the span next to the name asked about is the answer."""
+    query = with_arabic_spellings(question, lambda token: False)  # the listed names need no index
+    assert extract(question, sentence, query=query) == expected
+    assert extract(question, sentence) != expected  # without them, only the kind of question guides it
