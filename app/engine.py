@@ -53,8 +53,8 @@ from app.index.snapshot import EMPTY, Refresher, Snapshot
 from app.ingest.pipeline import Ingestor, IngestReport, IngestStatus
 from app.retrieve import Hit, RetrievalMode, Retriever
 from app.text.arabic import detect_language
+from app.text.bilingual import with_arabic_forms
 from app.text.time_expressions import NO_TIME, TimeIntent, read_time
-from app.text.transliterate import with_arabic_spellings
 
 if TYPE_CHECKING:
     from llama_index.core.base.embeddings.base import BaseEmbedding
@@ -371,12 +371,12 @@ class Engine:
     def _with_short_answer(self, draft: Draft, question: str, query: str, language: str, snapshot: Snapshot) -> Draft:
         """The draft with the span of its first quote that answers the question, if one does.
 
-        An English question shares no words with the Arabic quote but its names, spelled the ways
-        the index writes them: the answer usually sits next to them."""
+        An English question shares no words with the Arabic quote: it is matched by the Arabic of
+        its names and words (`with_arabic_forms`), and the answer usually sits next to them."""
         if not (draft.found and draft.citations and draft.citations[0].quotes):
             return draft
         if language == "en":
-            query = with_arabic_spellings(query, snapshot.lexical.knows)
+            query = with_arabic_forms(query, snapshot.lexical.knows)
         short = short_answer.extract(question, draft.citations[0].quotes[0], query=query)
         if short is not None and language == "en":
             short = short_answer.english_form(short)

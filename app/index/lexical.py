@@ -35,7 +35,7 @@ import scipy.sparse as sp
 
 from app.index.records import StoredPassage
 from app.text.arabic import lexical_tokens
-from app.text.transliterate import with_arabic_spellings
+from app.text.bilingual import with_arabic_forms
 
 log = logging.getLogger(__name__)
 ANALYSER = "snowball-stems+char4grams"  # change it whenever lexical_tokens changes
@@ -57,9 +57,9 @@ class LexicalIndex:
                weights: np.ndarray | None = None) -> list[tuple[str, float]]:
         """The top `k` rows; `weights` (0/1 per row) restricts the ranking itself, so a filter
         still returns `k` rows, while `allowed` only drops rows from the top `k` (stale ones).
-        Latin-script names in the query also match the Arabic spellings of them this index holds
-        (`with_arabic_spellings`): BM25 is otherwise blind to an English question."""
-        tokens = lexical_tokens(with_arabic_spellings(query, self.knows))
+        An English query also matches the Arabic of its names and words (`with_arabic_forms`):
+        BM25 is otherwise blind to it."""
+        tokens = lexical_tokens(with_arabic_forms(query, self.knows))
         if self._model is None or not tokens:
             return []
         k = min(k, len(self.ids))

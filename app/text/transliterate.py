@@ -9,10 +9,9 @@ character 4-grams is one the index holds (`lexical_tokens` pads words with "#", 
 word's edge is evidence of a word starting or ending so), and is kept only if all of the whole
 word's tokens are there too. Nothing here knows what the articles say.
 
-The spellings, and the names Arabic has its own word for (`exonyms`), feed what words are
-matched against: BM25's query (`LexicalIndex.search`) and the question words the short answer
-is placed next to; `evals/README.md` has what they changed, and why they are not used to pick
-sentences or to narrow the answering articles.
+The spellings join the names and words of `bilingual`'s lists in `bilingual.with_arabic_forms`:
+what words are matched against, never what is embedded. `evals/README.md` has what they changed,
+and why they are not used to pick sentences or to narrow the answering articles.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ import re
 from collections.abc import Callable
 
 from app.text.arabic import NGRAM, lexical_tokens, normalize, stopwords
-from app.text.exonyms import arabic_forms
 from app.text.months import MONTHS
 
 # The sounds of English spelling and the Arabic letters that write them (normalised forms: ا for
@@ -114,13 +112,3 @@ def arabic_spellings(name: str, known: Callable[[str], bool]) -> list[str]:
         if len(word) >= _MIN_LETTERS and word not in words and all(known(t) for t in lexical_tokens(word)):
             words.append(word)
     return words[:MOST]
-
-
-def with_arabic_spellings(question: str, known: Callable[[str], bool]) -> str:
-    """The question followed by the Arabic forms of its names: the ones Arabic has its own word
-    for (`exonyms`), then the spellings by sound that the index holds. What to match words
-    against (never what to embed)."""
-    found = arabic_forms(question, MOST_NAMES)
-    found += [word for name in names(question) for word in arabic_spellings(name, known)]
-    return " ".join([question, *dict.fromkeys(found)])
-
