@@ -25,6 +25,7 @@ from app.text.arabic import normalize
 from app.text.transliterate import MOST_NAMES, arabic_spellings, names
 
 _DATA = Path(__file__).parent / "data"
+_LATIN = re.compile(r"[A-Za-z]")
 MOST_WORDS = 16  # of a question's words read in Arabic: a longer question is a list, not a question
 
 
@@ -71,7 +72,9 @@ WORDS = HandList(_DATA / "lexicon_en_ar.tsv")
 def with_arabic_forms(question: str, known: Callable[[str], bool]) -> str:
     """The question followed by the Arabic of its names (listed, then by sound as far as the index
     holds them: `known` says whether it holds a lexical token) and of its words; unchanged when
-    it has none (an Arabic question)."""
+    it has none (an Arabic question, which never pays for compiling the lists)."""
+    if not _LATIN.search(question):
+        return question
     found = NAMES.arabic_forms(question, MOST_NAMES) + WORDS.arabic_forms(question, MOST_WORDS)
     found += [word for name in names(question) for word in arabic_spellings(name, known)]
     return " ".join([question, *dict.fromkeys(found)])
