@@ -56,6 +56,13 @@ def test_english_words_are_read_as_the_arabic_words_text_uses() -> None:
     assert WORDS.arabic_forms("What is it, and how did they do it?", MOST_WORDS) == []  # function words are not listed
 
 
+def test_an_inflection_the_lexicon_does_not_list_is_found_by_its_stem() -> None:
+    assert "sultans" not in WORDS._table[2] and "hosting" not in WORDS._table[2]
+    assert normalize("سلطان") in WORDS.arabic_forms("How many sultans ruled?", MOST_WORDS)
+    assert normalize("استضاف") in WORDS.arabic_forms("Which city is hosting it?", MOST_WORDS)
+    assert NAMES.arabic_forms("How many Egypts are there?", MOST_NAMES) == []  # names are found only as listed
+
+
 @pytest.fixture(scope="module")
 def lexical() -> LexicalIndex:
     terms = TermCounts()

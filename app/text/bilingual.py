@@ -21,11 +21,12 @@ from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 
-from app.text.arabic import normalize
+from app.text.arabic import content_tokens, normalize
 from app.text.transliterate import MOST_NAMES, arabic_spellings, names
 
 _DATA = Path(__file__).parent / "data"
 _LATIN = re.compile(r"[A-Za-z]")
+_WORD = re.compile(r"[A-Za-z]+")
 MOST_WORDS = 16  # of a question's words read in Arabic: a longer question is a list, not a question
 
 
@@ -33,8 +34,9 @@ class HandList:
     """English entries (a word, a name, an expression) and their Arabic forms, read from a TSV
     file (`english<TAB>arabic[<TAB>arabic …]`, `#` comments) on first use."""
 
-    def __init__(self, file: Path) -> None:
+    def __init__(self, file: Path, by_stem: bool = False) -> None:
         self.file = file
+        self.by_stem = by_stem  # also find an inflection the list does not hold by its English stem
 
     @cached_property
     def _table(self) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, tuple[str, ...]]]:
@@ -56,17 +58,32 @@ class HandList:
         acronyms = [entry for entry in forms if entry.isupper()]
         return pattern(acronyms, 0), pattern([e for e in forms if not e.isupper()], re.IGNORECASE), forms
 
+    @cached_property
+    def _stems(self) -> dict[str, str]:
+        """Each one-word entry by its English stem ("sultan" for "sultans", "host" for "hosting")."""
+        stems: dict[str, str] = {}
+        for entry in self._table[2]:
+            if entry.isalpha() and entry.islower() and len(stem := content_tokens(entry)) == 1:
+                stems.setdefault(stem[0], entry)
+        return stems
+
     def arabic_forms(self, text: str, most: int) -> list[str]:
         """The Arabic forms (normalised) of the first `most` entries found in `text`, in its order."""
         acronyms, entries, forms = self._table
-        found = [(m.start(), m.group(1)) for m in acronyms.finditer(text)]
-        found += [(m.start(), m.group(1).lower()) for m in entries.finditer(text)]
-        first = list(dict.fromkeys(entry for _, entry in sorted(found)))[:most]
+        found = [(m.start(), m.start() + len(m.group(1)), m.group(1)) for m in acronyms.finditer(text)]
+        found += [(m.start(), m.end(1), m.group(1).lower()) for m in entries.finditer(text)]
+        if self.by_stem:
+            covered = {i for start, end, _ in found for i in range(start, end)}
+            for word in _WORD.finditer(text):
+                if word.start() not in covered and (stem := content_tokens(word.group())):
+                    if entry := self._stems.get(stem[0]):
+                        found.append((word.start(), word.end(), entry))
+        first = list(dict.fromkeys(entry for _, _, entry in sorted(found)))[:most]
         return list(dict.fromkeys(form for entry in first for form in forms[entry]))
 
 
 NAMES = HandList(_DATA / "exonyms.tsv")
-WORDS = HandList(_DATA / "lexicon_en_ar.tsv")
+WORDS = HandList(_DATA / "lexicon_en_ar.tsv", by_stem=True)
 
 
 def with_arabic_forms(question: str, known: Callable[[str], bool]) -> str:
