@@ -279,6 +279,8 @@ def test_a_sentence_standing_out_strongly_from_the_index_may_sit_just_under_the_
     ("متى بني المسجد؟", "بني المسجد في القرن الثاني الهجري على يد الأمويين.", True),
     ("متى بني المسجد؟", "بني المسجد على يد الأمويين وهو من أكبر مساجد المدينة.", False),
     ("Since when has he led the alliance?", "ويقود الحلف منذ أكتوبر 2024.", True),
+    ("متى عقد الاجتماع؟", "وقال الأمين العام إن الاجتماع عقد في بروكسل بحضور الوزراء.", False),  # no "عام" alone
+    ("متى عقد الاجتماع؟", "وعقد الاجتماع في بروكسل العام الماضي.", True),
 ])
 def test_a_question_asking_for_a_figure_is_answered_only_by_that_kind_of_figure(question: str, sentence: str,
                                                                                answers: bool):
@@ -303,6 +305,8 @@ def test_questions_asking_for_no_figure_want_none():
     ("Where is the summit held?", "place"),
     ("Who said it, and where?", "place"),
     ("What did he say where the ministers met?", "thing"),
+    ("He resigned. When did he resign?", "date"),
+    ("From where did the army march?", "place"),
 ])
 def test_english_when_and_where_ask_only_at_the_start_of_a_question(question: str, kind: str):
     assert extractive.expected_type(question) == kind

@@ -121,7 +121,8 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
     translations = tmp_path / "en.jsonl"
     translations.write_text(json.dumps({"id": "0", "question": "Where was Jamal Khashoggi born?"}) + "\n",
                             encoding="utf-8")
-    gates = write_json(tmp_path / "gates.json", {"squad": {"translated_hybrid": {"hit@5": {"min": 1.0}}}})
+    gates = write_json(tmp_path / "gates.json", {"squad": {"hybrid": {"hit@1": {"min": 1.0}},
+                                                          "translated_hybrid": {"hit@1": {"min": 1.0}}}})
     out = tmp_path / "out"
     assert main(["--mode", "extractive", "--limit", "1", "--out", str(out), "--squad", str(squad),
                  "--squad-translations", str(translations), "--thresholds", str(gates)], settings) == 0
@@ -130,8 +131,9 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
     translated = result["translated"]
     assert translated["questions"] == 1 and translated["original"]["questions"] == 1
     assert translated["records"][0]["question"] == "Where was Jamal Khashoggi born?"
-    assert translated["records"][0]["gold"] == ["p0000"] and translated["retrieval"]["hybrid"]["hit@5"] == 1.0
-    assert [(g["scope"], g["passed"]) for g in report(out)["gates"]] == [("squad translated_hybrid", True)]
+    assert translated["records"][0]["gold"] == ["p0000"] and translated["records"][0]["hybrid"]["hit@1"] == 1.0
+    assert [(g["scope"], g["passed"]) for g in report(out)["gates"]] == [("squad hybrid", True),
+                                                                         ("squad translated_hybrid", True)]
     assert "translated questions" in (out / "eval.html").read_text(encoding="utf-8")
     assert result["paragraphs"] == 3 and result["questions"] == 1 and result["errors"] == 0
     assert set(result["retrieval"]) == {"dense", "bm25", "hybrid"}
@@ -293,3 +295,16 @@ def test_news_set_on_its_own_index_with_its_own_today(settings, tmp_path, monkey
     (empty / "chroma").mkdir(parents=True)
     assert main(args + ["--news", str(data), "--news-index", str(empty)], settings) == 2
     assert "holds no article" in capsys.readouterr().err
+
+
+def test_translated_squad_gates_apply_only_when_the_translations_were_asked():
+    from app.evaluation.gates import Thresholds, check_gates
+
+    retrieval = {mode: {"hit@1": 0.7} for mode in ("dense", "bm25", "hybrid")}
+    squad = {"retrieval": retrieval, "answers": {"short_f1": 0.3}}
+    gates = Thresholds.model_validate({"squad": {"hybrid": {"hit@1": {"min": 0.5}},
+                                                 "translated_hybrid": {"hit@1": {"min": 0.5}}}})
+    assert [g["scope"] for g in check_gates({"runs": [], "squad": squad}, gates)] == ["squad hybrid"]
+    asked = {**squad, "translated": {"retrieval": {"hybrid": {"hit@1": 0.4}}, "answers": {}}}
+    assert [(g["scope"], g["passed"]) for g in check_gates({"runs": [], "squad": asked}, gates)] == [
+        ("squad hybrid", True), ("squad translated_hybrid", False)]

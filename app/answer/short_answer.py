@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from app.answer.extractive import expected_type
-from app.text.arabic import WESTERN_DIGITS, content_tokens, normalize, stopwords
+from app.text.arabic import WESTERN_DIGITS, content_tokens, has_latin, normalize, stopwords
 
 WEIGHTS = Path(__file__).parent / "data" / "short_answer.json"
 MAX_SPAN_WORDS = 25
@@ -46,7 +46,6 @@ _MONTHS_AR = (
 )
 _MONTH = re.compile(rf"^(و|ب|في)?({_MONTHS_AR})$")
 _PERCENT = re.compile(r"%|^(بالمئه|بالمائه|المئه|المائه|مئويه|percent)$")
-_LATIN = re.compile(r"[A-Za-z]")
 _UNIT = re.compile(r"\s*(%|٪|(?:في|بال)\s?الم[ئا]{1,2}ة|بالم[ئا]{1,2}ة)")
 # Words after which a name comes ("said X"), and the prepositions before a place.
 _SPEAKER_VERBS = re.compile(r"^(و|ف)?(قال|قالت|اكد|اكدت|اعلن|اعلنت|اوضح|اوضحت|صرح|صرحت|اشار|اشارت|ذكر|ذكرت|اضاف|اضافت)$")
@@ -134,7 +133,7 @@ def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.nd
         "year": [bool(_YEAR.match(t.norm)) for t in tokens],
         "month": [bool(_MONTH.match(t.norm)) for t in tokens],
         "percent": [bool(_PERCENT.search(t.norm)) for t in tokens],
-        "latin": [bool(_LATIN.search(t.norm)) for t in tokens],
+        "latin": [has_latin(t.norm) for t in tokens],
     }
     total = {k: np.concatenate([[0], np.cumsum(v)]) for k, v in flag.items()}
 

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal, Self, TypeVar
+from typing import Annotated, Literal, Self
 
 from pydantic import (
     BaseModel,
@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from app.answer.record import QuestionError
-from app.evaluation.files import describe, read_json
+from app.evaluation.files import Model, describe, read_json, read_text
 from app.filters import Filters, parse_filters
 
 LANGS = ("ar", "en")
@@ -33,9 +33,6 @@ LANGS = ("ar", "en")
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 Id = Annotated[str, StringConstraints(pattern=r"\S")]  # kept as written: `follows` must repeat it exactly
 Forms = Annotated[tuple[Text, ...], Field(min_length=1)]  # one fact, spelled every acceptable way
-
-
-Line = TypeVar("Line", bound=BaseModel)
 
 
 class DatasetError(ValueError):
@@ -124,16 +121,12 @@ class EvalQuestion(BaseModel):
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:
     """Each non-blank line of a JSON Lines file, with its number."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DatasetError(f"{path}: cannot read ({exc})") from exc
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(read_text(path, DatasetError).splitlines(), start=1):
         if line.strip():
             yield lineno, line
 
 
-def _line_as(model: type[Line], text: str, where: str) -> Line:
+def _line_as(model: type[Model], text: str, where: str) -> Model:
     """One line validated as `model`; a problem is a `DatasetError` naming the line."""
     try:
         return model.model_validate(json.loads(text))

@@ -29,12 +29,19 @@ _MUST_BE = {
 }
 
 
-def read_json(path: Path, error: type[Exception]) -> Any:
-    """A JSON file's content; an unreadable or invalid file raises `error` naming the file and line."""
+def read_text(path: Path, error: type[Exception]) -> str:
+    """A UTF-8 file's text; an unreadable one raises `error` naming the file."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{path}: cannot read ({exc})") from exc
+
+
+def read_json(path: Path, error: type[Exception]) -> Any:
+    """A JSON file's content; an unreadable or invalid file raises `error` naming the file and line."""
+    text = read_text(path, error)
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise error(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from exc
 

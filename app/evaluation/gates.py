@@ -87,6 +87,11 @@ class SquadGates(BaseModel):
     translated_answers: AnswerGates = {}
 
 
+# Each SquadGates group: the part of the squad result it reads ("" the set itself) and what in it.
+_SQUAD_GROUPS = {"dense": ("", "dense"), "bm25": ("", "bm25"), "hybrid": ("", "hybrid"), "answers": ("", "answers"),
+                 "translated_hybrid": ("translated", "hybrid"), "translated_answers": ("translated", "answers")}
+
+
 class Thresholds(BaseModel):
     """`{mode: {group: {metric: bound}}, "squad": {...}}`; a mode that is not run is skipped."""
 
@@ -114,9 +119,9 @@ def _scopes(result: dict[str, Any], thresholds: Thresholds) -> Iterator[tuple[st
             yield f"{run['label']} {group}", run["summary"][group], gates
     if squad := result.get("squad"):
         for group, gates in dict(thresholds.squad).items():
-            part, _, kind = group.rpartition("_")  # "translated_hybrid" -> ("translated", "hybrid")
+            part, kind = _SQUAD_GROUPS[group]
             if part and part not in squad:
-                continue
+                continue  # the translated questions are gated only when they were asked
             values = squad[part] if part else squad
             yield f"squad {group}", values["answers"] if kind == "answers" else values["retrieval"][kind], gates
 

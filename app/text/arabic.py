@@ -53,6 +53,11 @@ def normalize(text: str) -> str:
     return _strip_marks(text).translate(_LETTER_MAP)
 
 
+def has_latin(text: str) -> bool:
+    """Whether `text` holds a Latin letter (a word an Arabic index cannot match as it is)."""
+    return bool(_LATIN_LETTER.search(text))
+
+
 def detect_language(text: str) -> Language:
     """'ar' or 'en', by which script has more letters (ties go to Arabic).
 
