@@ -68,7 +68,7 @@ _HAS_COUNT = re.compile(
 _HAS_CLOCK = re.compile(r"\b\d{1,2}[:.]\d{2}\b|(^|\s)(و|في )?(الساعه|صباحا|مساء|ظهرا|فجرا|ليلا)(\s|$)"
                         r"|\b(a\.?m|p\.?m|o'clock)\b")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
-# News names a person by title ("وزير الدفاع الهولندي روبن بريكلمانز") or as a speaker ("وقال …").
+# News names a person by title ("وزير المالية أحمد علي") or as a speaker ("وقال …").
 _HAS_PERSON = re.compile(r"(^|\s)(و|ل|ب)?(ال)?(وزير|وزيره|رئيس|رئيسه|امين|نائب|مدير|مديره|متحدث|سفير|ملك|امير|سيد|سيده"
                          r"|دكتور|قائد|زعيم|مستشار|ممثل|ممثله|قال|قالت|اكد|اكدت|صرح|صرحت)(\s|$)")
 _HAS_DATE = re.compile(
@@ -344,8 +344,8 @@ def _neighbours(best: Choice, hit: Hit) -> Iterator[str]:
 def question_parts(question: str) -> list[str]:
     """The questions a compound question asks, each with the context it shares; `[question]` if one.
 
-    "NATO's leaders agreed on 5%: by what year, and how is it split?" -> "NATO's leaders agreed
-    on 5% by what year", "NATO's leaders agreed on 5% how is it split". A part reads as a search
+    "The ministers agreed on a budget: by what year, and how is it split?" -> "The ministers
+    agreed on a budget by what year", "The ministers agreed on a budget how is it split". A part reads as a search
     query, not as prose: e5 and the shared-word score need its words, not its grammar."""
     pieces, start = [], 0
     for cue in _PART_CUE.finditer(question):

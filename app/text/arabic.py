@@ -62,7 +62,7 @@ def detect_language(text: str) -> Language:
     """'ar' or 'en', by which script has more letters (ties go to Arabic).
 
     The one answer to "which language is this in", for the engine and every interface:
-    counting letters, "NATO: ما موقف الحلف؟" is Arabic, though it starts with Latin.
+    counting letters, "UNESCO: ما موقف المنظمة؟" is Arabic, though it starts with Latin.
     """
     arabic = len(_ARABIC_LETTER.findall(text))
     latin = len(_LATIN_LETTER.findall(text))
@@ -73,7 +73,7 @@ def text_direction(text: str) -> Direction:
     """The direction of the first strong character (the HTML `dir=auto` rule), LTR if none.
 
     For laying out one block or line as a browser would, never for choosing a
-    language (that is `detect_language`): a line that starts with "NATO" starts LTR.
+    language (that is `detect_language`): a line that starts with "UNESCO" starts LTR.
     """
     for ch in text:
         kind = unicodedata.bidirectional(ch)

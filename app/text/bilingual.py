@@ -1,12 +1,12 @@
 """English names and words, and the Arabic that text writes for them: two hand-written lists.
 
 An English question shares no word with an Arabic article. `transliterate` guesses how Arabic
-spells a foreign name by its sounds, which works for names Arabic borrowed ("Rutte" روته) and
+spells a foreign name by its sounds, which works for names Arabic borrowed ("Obama" أوباما) and
 fails for the ones it has its own word for; ordinary words it cannot give at all. The lists hold
 both, written from general knowledge (language, not anything an article says):
 
 - `NAMES` (`data/exonyms.tsv`): countries, cities, seas, organisations, empires, religions and
-  a few famous people ("Egypt" مصر, "Jerusalem" القدس, "NATO" الناتو), matched as capitalised;
+  a few famous people ("Egypt" مصر, "Jerusalem" القدس, "UNESCO" اليونسكو), matched as capitalised;
 - `WORDS` (`data/lexicon_en_ar.tsv`): the content words of factual questions ("born" ولد,
   "capital" عاصمة, "prime minister" رئيس الوزراء), in any case and their regular inflections
   ("sultans", "hosting"), never inside a listed name ("New York" is not new).
@@ -120,8 +120,8 @@ def with_arabic_forms(question: str, known: Callable[[str], bool]) -> str:
         return question
     listed = NAMES.find(question)
     # A listed name's words are not translated ("New York" is not new). Other capitalised words
-    # are: the name of a programme or a body is mostly words Arabic translates ("Innovation Fund"
-    # صندوق الابتكار), a person's name rarely a word of the lexicon.
+    # are: the name of a programme or a body is mostly words Arabic translates ("Development Fund"
+    # صندوق التنمية), a person's name rarely a word of the lexicon.
     words = WORDS.find(question, [where for where, _ in listed])
     found = NAMES.arabic_forms(listed, MOST_NAMES) + WORDS.arabic_forms(words, MOST_WORDS)
     found += [word for name in names(question) for word in arabic_spellings(name, known)]
