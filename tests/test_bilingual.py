@@ -59,6 +59,9 @@ def test_names_match_as_written() -> None:
 def test_a_question_naming_many_gives_the_forms_of_a_few_once() -> None:
     found = names_in(" ".join(["Egypt", "Syrian", "Lebanon", "NATO"] * 2000), 3)
     assert set(found) == {"مصر", "سوري", "السوري", "لبنان"}
+    # So are words: a question listing thousands adds the forms of MOST_WORDS of them at most.
+    many = WORDS.find(" ".join(["born", "capital", "war", "river", "king", "city", "oil", "army", "treaty"] * 300))
+    assert len(set(WORDS.arabic_forms(many, 4))) <= 4 * 3
 
 
 def test_english_words_are_read_as_the_arabic_words_text_uses() -> None:

@@ -135,6 +135,17 @@ def test_translations_are_checked_line_by_line(tmp_path, lines, message):
         load_translations(path, load_squad(squad))
 
 
+def test_an_unreadable_translations_file_is_named(tmp_path):
+    squad = tmp_path / "s.json"
+    squad.write_text(json.dumps({"data": [{"paragraphs": [{"context": "ولد في المدينة.", "qas": [
+        {"id": "1", "question": "أين ولد؟", "answers": [{"text": "المدينة"}]}]}]}]}), encoding="utf-8")
+    latin1 = tmp_path / "t.jsonl"
+    latin1.write_bytes('{"id": "1", "question": "Où est-il né ?"}'.encode("latin-1"))
+    for path in (latin1, tmp_path / "missing.jsonl", tmp_path):
+        with pytest.raises(DatasetError, match=rf"{re.escape(str(path))}: cannot read"):
+            load_translations(path, load_squad(squad))
+
+
 def test_shipped_arcd_translations_cover_every_question():
     """evals/arcd_en.jsonl: every ARCD question once, in English (no Arabic letters left)."""
     arcd = SHARED_DATA / "arcd" / "arcd-train.json"

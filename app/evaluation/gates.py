@@ -87,11 +87,6 @@ class SquadGates(BaseModel):
     translated_answers: AnswerGates = {}
 
 
-# Each SquadGates group: the part of the squad result it reads ("" the set itself) and what in it.
-_SQUAD_GROUPS = {"dense": ("", "dense"), "bm25": ("", "bm25"), "hybrid": ("", "hybrid"), "answers": ("", "answers"),
-                 "translated_hybrid": ("translated", "hybrid"), "translated_answers": ("translated", "answers")}
-
-
 class Thresholds(BaseModel):
     """`{mode: {group: {metric: bound}}, "squad": {...}}`; a mode that is not run is skipped."""
 
@@ -119,7 +114,8 @@ def _scopes(result: dict[str, Any], thresholds: Thresholds) -> Iterator[tuple[st
             yield f"{run['label']} {group}", run["summary"][group], gates
     if squad := result.get("squad"):
         for group, gates in dict(thresholds.squad).items():
-            part, kind = _SQUAD_GROUPS[group]
+            part, kind = ("translated", group.removeprefix("translated_")) if group.startswith("translated_") \
+                else ("", group)
             if part and part not in squad:
                 continue  # the translated questions are gated only when they were asked
             values = squad[part] if part else squad
