@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -11,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from app.answer import short_answer
 from app.config import PROJECT_ROOT, Settings
 from app.engine import Engine
-from app.evaluation.report import ALL_METRICS
+from app.evaluation.report import ALL_METRICS, IN_SAMPLE, SQUAD_ANSWERS, SQUAD_RETRIEVAL, console_report, render_html
 from app.evaluation.runner import main
 from app.evaluation.scoring import summarize
-from tests.conftest import make_settings
+from tests.conftest import SHARED_DATA, make_settings
 from tests.fake_openai import FakeOpenAI
 
 pytestmark = pytest.mark.slow  # starts servers or builds its own index
@@ -136,6 +138,9 @@ def test_squad_set_in_a_separate_collection(settings, tmp_path):
                                                                          ("squad translated_hybrid", True)]
     assert "translated questions" in (out / "eval.html").read_text(encoding="utf-8")
     assert result["paragraphs"] == 3 and result["questions"] == 1 and result["errors"] == 0
+    # The short-answer ranker was not trained on this file, so its figures are not flagged in-sample.
+    assert result["short_answer_in_sample"] is False
+    assert "in-sample" not in (out / "eval.html").read_text(encoding="utf-8")
     assert set(result["retrieval"]) == {"dense", "bm25", "hybrid"}
     record = result["records"][0]
     assert record["gold"] == ["p0000"]
@@ -308,3 +313,19 @@ def test_translated_squad_gates_apply_only_when_the_translations_were_asked():
     asked = {**squad, "translated": {"retrieval": {"hybrid": {"hit@1": 0.4}}, "answers": {}}}
     assert [(g["scope"], g["passed"]) for g in check_gates({"runs": [], "squad": asked}, gates)] == [
         ("squad hybrid", True), ("squad translated_hybrid", False)]
+
+
+def test_short_answers_on_the_rankers_own_training_file_are_reported_as_in_sample():
+    """ARCD trains the span ranker: scoring its short answers on ARCD is scoring on training questions,
+    and the report says so rather than show the figure as a held-out one."""
+    arcd = SHARED_DATA / "arcd" / "arcd-train.json"
+    if not arcd.exists():
+        pytest.skip("needs ../shared/data/arcd beside the repository")
+    assert short_answer.model().trained_on == hashlib.sha256(arcd.read_bytes()).hexdigest()
+    result = {"runs": [], "seconds": 1, "files": [], "created": "", "settings": {"embedder": "e5"},
+              "squad": {"file": str(arcd), "paragraphs": 1, "questions": 1, "seconds": 1, "index_seconds": 1,
+                        "answer_config": "extractive/hybrid", "short_answer_in_sample": True,
+                        "retrieval": {"hybrid": {k: 1.0 for k, _ in SQUAD_RETRIEVAL}},
+                        "answers": {k: 0.5 for k, _ in SQUAD_ANSWERS}}}
+    assert IN_SAMPLE in console_report(result)
+    assert "in-sample" in render_html(result)

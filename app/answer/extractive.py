@@ -23,7 +23,7 @@ from app.text.arabic import content_tokens, detect_language, normalize, words
 
 # Question cues, matched on normalised text (language knowledge, not corpus knowledge).
 _NUMBER_CUES = re.compile(
-    r"(^|\s)(كم|بكم|عدد|نسبه|ما (قيمه|حجم|تكلفه|كلفه|مبلغ|ميزانيه)|how (many|much)|percent"
+    r"(^|\s)(كم|بكم|عدد|(ال)?نسبه|ما (قيمه|حجم|تكلفه|كلفه|مبلغ|ميزانيه)|how (many|much)|percent"
     r"|what (share|percentage|proportion|number)|what (is|was|were|are) the (value|cost|size|budget|amount|price))(\s|$)")
 # "What time of day / في أي ساعة": a clock time, which "when" does not ask for.
 _CLOCK_CUES = re.compile(r"(^|\s)(what time|time of day|what hour|(في )?اي ساعه|الساعه كم)(\s|$)")
@@ -52,7 +52,7 @@ _HAS_NUMBER = re.compile(
 # however close its words: a budget in dollars is not answered by a share of GDP.
 _MONEY_CUES = re.compile(r"(^|\s)(ميزانيه|قيمه|تكلفه|كلفه|مبلغ|بالدولار|باليورو|سعر|ثمن"
                          r"|value|cost|costs|budget|price|worth|dollars?|euros?)(\s|$)")
-_SHARE_CUES = re.compile(r"(^|\s)(نسبه|بالمئه|percent|percentage|proportion|share)(\s|$)")
+_SHARE_CUES = re.compile(r"(^|\s)((ال)?نسبه|بالمئه|percent|percentage|proportion|share)(\s|$)")
 _HAS_MONEY = re.compile(r"دولار|يورو|ريال|جنيه|دينار|درهم|دراهم|ليره|ليرات|روبل|استرليني|[$€£]"
                         r"|\b(dollars?|euros?|pounds?|usd|eur|riyals?)\b")
 _PER_HUNDRED = r"(في ال|بال)م[يئا]{1,2}ه"  # "في المئة", "بالمائة" (normalised)

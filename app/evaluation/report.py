@@ -32,6 +32,9 @@ CHART_METRICS = ["hit@5", "mrr", "fact_accuracy", "refusal_accuracy", "citation_
                  "citation_recall", "faithfulness", "lang_match"]
 SQUAD_RETRIEVAL = [("hit@1", "hit@1"), ("hit@5", "hit@5"), ("mrr", "MRR"),
                    ("hit@1_copies", "hit@1 copies"), ("hit@5_copies", "hit@5 copies")]
+# The span ranker is trained on ARCD: its short answers on that file are scored on its own training questions.
+IN_SAMPLE = ("short EM/F1 are in-sample: the short-answer ranker was trained on this file; its held-out "
+             "figures come from `python evals/train_short_answer.py cv`")
 SQUAD_ANSWERS = [("em", "EM"), ("f1", "F1"), ("short_em", "short EM"), ("short_f1", "short F1"),
                  ("found_rate", "answered"), ("absent_refused", "refused with the answer left out"),
                  ("latency_p50_ms", "latency p50 ms"), ("latency_p95_ms", "latency p95 ms")]
@@ -188,6 +191,8 @@ def console_report(result: dict[str, Any]) -> str:
                      + _table(["retrieval"] + [label for _, label in SQUAD_RETRIEVAL], rows))
         parts.append(f"answers ({squad['answer_config']}): "
                      + ", ".join(f"{label} {fmt(squad['answers'][k])}" for k, label in SQUAD_ANSWERS))
+        if squad.get("short_answer_in_sample"):
+            parts.append(IN_SAMPLE)
         if "translated" in squad:
             caption, header, rows = _translated(squad)
             parts.append(caption + "\n" + _table(header, rows))
@@ -417,7 +422,8 @@ def render_html(result: dict[str, Any]) -> str:
             + "".join(f"<tr><td>{mode}</td>" + "".join(f"<td>{fmt(squad['retrieval'][mode][k])}</td>"
                                                         for k, _ in SQUAD_RETRIEVAL) + "</tr>" for mode in modes)
             + "</table><p>answers (" + esc(squad["answer_config"]) + "): "
-            + ", ".join(f"{label} {fmt(squad['answers'][k])}" for k, label in SQUAD_ANSWERS) + "</p>")
+            + ", ".join(f"{label} {fmt(squad['answers'][k])}" for k, label in SQUAD_ANSWERS) + "</p>"
+            + (f"<p><strong>{esc(IN_SAMPLE)}</strong></p>" if squad.get("short_answer_in_sample") else ""))
         if "translated" in squad:
             caption, header, rows = _translated(squad)
             parts.append(f"<p>{esc(caption)}</p><table><tr>" + "".join(f"<th>{esc(h)}</th>" for h in header)

@@ -13,6 +13,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from app.answer import short_answer
 from app.answer.markers import strip_markers
 from app.config import Settings
 from app.evaluation import metrics as m
@@ -160,6 +161,7 @@ def run_squad(path: Path, data: SquadSet, base: Settings, config: RunConfig, lim
     questions = data.questions[:limit] if limit else data.questions
     records = _ask_each(engine, data, questions, "squad", progress)
     result = {"file": str(path), "paragraphs": len(data.paragraphs), **_summary(records),
+              "short_answer_in_sample": short_answer.model().trained_on == hashlib.sha256(path.read_bytes()).hexdigest(),
               "ingest_errors": [list(e) for e in ingest.errors], "answer_config": config.label,
               "index_seconds": round(index_seconds, 1)}
     if translations:
