@@ -353,3 +353,16 @@ def test_a_who_question_prefers_the_sentence_that_names_someone():
     assert extractive.choose_quotes(who, who, QUERY, hits, vectors, (0.0, 0.0, 0))[0] == (1, named)
     what = "What is the industry forum about?"
     assert extractive.choose_quotes(what, what, QUERY, hits, vectors, (0.0, 0.0, 0))[0] == (0, general)
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("لماذا ارتفعت الأسعار؟", "reason"),
+    ("ما سبب ارتفاع الأسعار؟", "reason"),
+    ("Why did prices rise?", "reason"),
+    ("كيف ينتقل المرض؟", "manner"),
+    ("How did the army cross the river?", "manner"),
+    ("How many soldiers crossed the river?", "number"),
+    ("ما النسبة التي اتفقوا عليها؟", "number"),  # "النسبة" asks for a share, as "نسبة" does
+])
+def test_why_asks_for_an_explanation_and_how_for_a_means(question: str, kind: str):
+    assert extractive.expected_type(question) == kind

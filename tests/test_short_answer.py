@@ -35,9 +35,16 @@ def test_a_date_and_a_place_are_found_in_their_sentence():
     assert place is not None and place.startswith("مراكش")
 
 
-@pytest.mark.parametrize("question", ["لماذا ارتفعت الأسعار؟", "Why did prices rise?", "كيف ارتفعت الأسعار؟"])
+@pytest.mark.parametrize("question", ["لماذا ارتفعت الأسعار؟", "Why did prices rise?", "ما سبب ارتفاع الأسعار؟"])
 def test_explanations_have_no_short_answer(question):
     assert extract(question, "ارتفعت الأسعار بنسبة 5% بسبب الجفاف الذي ضرب المنطقة.") is None
+
+
+def test_a_how_question_gets_the_means():
+    """"How" asks for a means or a way, which a sentence states in a few words."""
+    means = extract("كيف ينتقل المرض بين الناس؟",
+                    "ينتقل المرض بين الناس عن طريق الرذاذ المتطاير من الفم، وفق وزارة الصحة.")
+    assert means is not None and "الرذاذ" in means and "وزارة" not in means
 
 
 def test_a_sentence_that_only_repeats_the_question_has_no_short_answer():

