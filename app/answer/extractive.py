@@ -174,7 +174,7 @@ class Choice:
 
 def expected_type(question: str) -> str | None:
     """What the question asks for, from its cue words: "clock" (a time of day), "number", "date", "place",
-    "reason" (why: an explanation), "manner" (how: a means or a way, "عن طريق الهواء"), "person",
+    "reason" (why: an explanation), "manner" (how: a means or a way, "بالقطار"), "person",
     "choice" (which …), "thing" (what …), or None."""
     norm = normalize(question)
     for kind, cues in (("clock", _CLOCK_CUES), ("number", _NUMBER_CUES), ("date", _DATE_CUES), ("place", _PLACE_CUES),

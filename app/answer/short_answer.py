@@ -18,7 +18,7 @@ they are batched, so it added about 270 ms to every answer.
 
 The model knows the language, never what an article says: its trees test features,
 not words. "Why" questions have no short answer (None): the answer is an explanation. "How"
-questions have one, a means or a way ("عن طريق الهواء"): on ARCD's, F1 0.52 on the gold sentence.
+questions have one, a means or a way ("بالقطار", "عن طريق البريد"): on ARCD's, F1 0.52 on the gold sentence.
 """
 
 from __future__ import annotations
@@ -215,7 +215,7 @@ def _features(kind: str | None, figure: re.Pattern[str] | None, tokens: list[_To
     put("ends_asked", asked_flags[last])
     put("figure_starts_digit", (group == "figure") & digits[first])
     put("figure_ends_digit", (group == "figure") & digits[last])
-    if group == "figure":  # the words a figure's span holds around its digits ("104 مليون نسمة": 0 and 2)
+    if group == "figure":  # the words a figure's span holds around its digits ("3 ملايين نسمة": 0 and 2)
         digit_before, _ = _nearest(np.flatnonzero(digits), n + 1)  # the last digit word at or before each index
         _, digit_after = _nearest(np.flatnonzero(digits), n)
         first_digit = np.where(digits[first], first, digit_after[first])
