@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tracemalloc
 
 import lightgbm as lgb  # a dev dependency: it trains the ranker
 import numpy as np
@@ -45,6 +46,20 @@ def test_a_how_question_gets_the_means():
     means = extract("كيف ينتقل المرض بين الناس؟",
                     "ينتقل المرض بين الناس عن طريق الرذاذ المتطاير من الفم، وفق وزارة الصحة.")
     assert means is not None and "الرذاذ" in means and "وزارة" not in means
+
+
+def test_a_long_unpunctuated_sentence_costs_bounded_memory():
+    """A sentence of 600 words has about 15,000 candidate spans: they are scored in blocks, so
+    one answer never holds every span's tree tests at once (about 200 MB for this one)."""
+    sentence = " ".join(f"كلمة{i}" for i in range(600)) + " أرسلت الحكومة 3500 جندي"
+    tracemalloc.start()
+    try:
+        found = extract("كم عدد الجنود الذين أرسلتهم الحكومة؟", sentence)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found is not None and "3500" in found
+    assert peak < 80_000_000
 
 
 def test_a_sentence_that_only_repeats_the_question_has_no_short_answer():

@@ -36,6 +36,9 @@ from app.text.arabic import WESTERN_DIGITS, content_tokens, has_latin, normalize
 
 MODEL = Path(__file__).parent / "data" / "short_answer.json"
 MAX_SPAN_WORDS = 25
+# Candidates scored at once: every node's test of every tree is one row's 2,800 values, so an
+# unpunctuated 600-word passage (15,000 spans) scored whole took about 200 MB; in blocks, about 30.
+SCORED_ROWS = 1024
 # Kinds of question with no short answer: the answer is an explanation.
 NO_SHORT_ANSWER = {"reason"}
 
@@ -297,7 +300,12 @@ class Forest:
                    data.get("trained_on_sha256", ""))
 
     def score(self, rows: np.ndarray) -> np.ndarray:
-        """The sum of every tree's leaf for each row: all nodes' tests at once, then `depth` steps down."""
+        """The sum of every tree's leaf for each row, `SCORED_ROWS` rows at a time."""
+        return np.concatenate([self._score(rows[i:i + SCORED_ROWS]) for i in range(0, len(rows), SCORED_ROWS)]
+                              or [np.zeros(0)])
+
+    def _score(self, rows: np.ndarray) -> np.ndarray:
+        """All nodes' tests at once (rows x every node of every tree), then `depth` steps down."""
         trees = len(self.leaves)
         right = (rows[:, self.features.ravel()] > self.thresholds.ravel()).reshape(len(rows), trees, -1)
         node = np.zeros((len(rows), trees, 1), np.int64)
