@@ -219,10 +219,9 @@ def _features(kind: str | None, figure: re.Pattern[str] | None, tokens: list[_To
     put("figure_starts_digit", (group == "figure") & digits[first])
     put("figure_ends_digit", (group == "figure") & digits[last])
     if group == "figure":  # the words a figure's span holds around its digits ("3 ملايين نسمة": 0 and 2)
-        digit_before, _ = _nearest(np.flatnonzero(digits), n + 1)  # the last digit word at or before each index
-        _, digit_after = _nearest(np.flatnonzero(digits), n)
+        digit_before, digit_after = _nearest(np.flatnonzero(digits), n + 1)
         first_digit = np.where(digits[first], first, digit_after[first])
-        last_digit = digit_before[last + 1]
+        last_digit = digit_before[last + 1]  # the last digit word at or before `last`
         inside = (first_digit >= 0) & (first_digit <= last)
         put("figure_before_digit", np.where(inside, np.minimum(4, first_digit - first), 4))
         put("figure_after_digit", np.where(inside, np.minimum(4, last - last_digit), 4))
@@ -240,12 +239,9 @@ def _features(kind: str | None, figure: re.Pattern[str] | None, tokens: list[_To
 def _nearest(marked: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """For each of `n` token indices, the nearest marked index strictly before it and strictly
     after it (-1 when none); `marked` is sorted."""
+    padded = np.concatenate([[-1], marked, [-1]])  # -1 past either end
     indices = np.arange(n)
-    left = np.searchsorted(marked, indices, side="left") - 1
-    right = np.searchsorted(marked, indices, side="right")
-    before = np.where(left >= 0, marked[np.maximum(left, 0)] if len(marked) else -1, -1)
-    after = np.where(right < len(marked), marked[np.minimum(right, len(marked) - 1)] if len(marked) else -1, -1)
-    return before, after
+    return padded[np.searchsorted(marked, indices, side="left")], padded[np.searchsorted(marked, indices, side="right") + 1]
 
 
 @dataclass

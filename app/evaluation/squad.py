@@ -31,9 +31,9 @@ SQUAD_CHUNK_TOKENS = 512  # keeps a paragraph in one passage, so a hit is a para
 NEAR_COPY = 0.8  # share of the smaller paragraph's content words the other one holds
 
 
-def squad_corpus(data: SquadSet, source: Path, root: Path) -> Path:
-    """Write each paragraph as its own article in a cache folder keyed by the file's hash."""
-    folder = root / f"squad-{hashlib.sha256(source.read_bytes()).hexdigest()[:12]}"
+def squad_corpus(data: SquadSet, digest: str, root: Path) -> Path:
+    """Write each paragraph as its own article in a cache folder keyed by `digest`, the file's sha256."""
+    folder = root / f"squad-{digest[:12]}"
     corpus, complete = folder / "corpus", folder / "corpus.complete"
     if not complete.exists():  # a run interrupted while writing starts over
         corpus.mkdir(parents=True, exist_ok=True)
@@ -153,7 +153,8 @@ def run_squad(path: Path, data: SquadSet, base: Settings, config: RunConfig, lim
     from app.engine import Engine
 
     started = time.perf_counter()
-    folder = squad_corpus(data, path, base.index_dir)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    folder = squad_corpus(data, digest, base.index_dir)
     engine = Engine(config_settings(base, config).model_copy(update={
         "corpus_dir": folder / "corpus", "index_dir": folder / "index", "chunk_tokens": SQUAD_CHUNK_TOKENS}))
     ingest = engine.ingest(None, prune=True, say=progress)
@@ -161,7 +162,7 @@ def run_squad(path: Path, data: SquadSet, base: Settings, config: RunConfig, lim
     questions = data.questions[:limit] if limit else data.questions
     records = _ask_each(engine, data, questions, "squad", progress)
     result = {"file": str(path), "paragraphs": len(data.paragraphs), **_summary(records),
-              "short_answer_in_sample": short_answer.model().trained_on == hashlib.sha256(path.read_bytes()).hexdigest(),
+              "short_answer_in_sample": short_answer.model().trained_on == digest,
               "ingest_errors": [list(e) for e in ingest.errors], "answer_config": config.label,
               "index_seconds": round(index_seconds, 1)}
     if translations:
