@@ -52,3 +52,20 @@ def test_sentences_keep_closing_quotes_and_split_glued_periods():
         "ففي يونيو حدث ذلك.",
         "U.S. forces left.",
     ]
+
+
+def test_sentences_keep_one_letter_arabic_abbreviations():
+    """A title before a name, initials and an era that goes on do not end a sentence; an era's
+    letter alone after a year may, and so does a period glued to a longer word."""
+    text = ("عايد وزير الصحة م. خالد المرضى. وقال د.محمد إن أ. د. سلمى حضرت. "
+            "حكم سنة 336 ق.م، ثم سنة 334 ق. م في حملة. بلغ الدخل عام 2015 م. كما زاد عام 1250 هـ. ثم الأخيرة.ففي")
+    assert split_sentences(text) == [
+        "عايد وزير الصحة م. خالد المرضى.",
+        "وقال د.محمد إن أ. د. سلمى حضرت.",
+        "حكم سنة 336 ق.م، ثم سنة 334 ق. م في حملة.",
+        "بلغ الدخل عام 2015 م.",
+        "كما زاد عام 1250 هـ.",
+        "ثم الأخيرة.",
+        "ففي",
+    ]
+
