@@ -62,6 +62,21 @@ def test_a_long_unpunctuated_sentence_costs_bounded_memory():
     assert peak < 80_000_000
 
 
+def test_one_very_long_word_does_not_widen_every_span():
+    """A hostile passage: one word of 5,000 characters (a run of "=" is a few tokens to the chunker)
+    and 400 short ones. What precedes each of the 10,000 spans is read from per-word flags; an array
+    of the words themselves, as wide as the longest, took about 200 MB here."""
+    sentence = "x" + "=" * 5000 + "x " + " ".join(["و"] * 400) + " أرسلت الحكومة 3500 جندي"
+    tracemalloc.start()
+    try:
+        found = extract("كم عدد الجنود الذين أرسلتهم الحكومة؟", sentence)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert found is not None and "3500" in found
+    assert peak < 80_000_000
+
+
 def test_a_sentence_that_only_repeats_the_question_has_no_short_answer():
     assert extract("من هو رئيس اللجنة؟", "رئيس اللجنة.") is None
 
@@ -72,6 +87,8 @@ def test_a_sentence_that_only_repeats_the_question_has_no_short_answer():
     ("كانون الثاني 2024", "January 2024"),
     ("10 إبريل", "10 April"),
     ("5 في المئة", "5%"),
+    ("1" * 5000, "1" * 5000),  # a long run of digits with no percent after it stays as it is
+    ("12,5 بالمئة", "12,5%"),
     ("٣٫٥ بالمائة", "3.5%"),
     ("٥٪", "5%"),
     ("بحلول عام ٢٠٣٥", "بحلول عام 2035"),
