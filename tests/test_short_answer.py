@@ -89,6 +89,12 @@ def test_a_sentence_that_only_repeats_the_question_has_no_short_answer():
     ("5 في المئة", "5%"),
     ("1" * 5000, "1" * 5000),  # a long run of digits with no percent after it stays as it is
     ("12,5 بالمئة", "12,5%"),
+    ("25\u200f يونيو", "25 June"),  # a direction mark between the day and the month
+    ("مايو2020", "May 2020"),
+    ("آب 2025", "August 2025"),
+    ("أب 3 أطفال", "أب 3 أطفال"),  # "father of 3 children": a month name that is also a word takes a year after it
+    ("مارس 30 عاما", "مارس 30 عاما"),  # "practised for 30 years"
+    ("في 5 مارس", "في 5 March"),
     ("٣٫٥ بالمائة", "3.5%"),
     ("٥٪", "5%"),
     ("بحلول عام ٢٠٣٥", "بحلول عام 2035"),

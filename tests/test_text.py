@@ -1,5 +1,7 @@
 """Arabic normalisation, tokens, language and sentence splitting."""
 
+import pytest
+
 from app.text.arabic import content_tokens, detect_language, normalize
 from app.text.sentences import split_sentences
 
@@ -56,7 +58,7 @@ def test_sentences_keep_closing_quotes_and_split_glued_periods():
 
 def test_sentences_keep_one_letter_arabic_abbreviations():
     """A title before a name, initials and an era that goes on do not end a sentence; an era's
-    letter alone after a year may, and so does a period glued to a longer word."""
+    last letter after a year may, and so does a period glued to a longer word."""
     text = ("عايد وزير الصحة م. خالد المرضى. وقال د.محمد إن أ. د. سلمى حضرت. "
             "حكم سنة 336 ق.م، ثم سنة 334 ق. م في حملة. بلغ الدخل عام 2015 م. كما زاد عام 1250 هـ. ثم الأخيرة.ففي")
     assert split_sentences(text) == [
@@ -69,3 +71,23 @@ def test_sentences_keep_one_letter_arabic_abbreviations():
         "ففي",
     ]
 
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # An era glued to its year, in either digits, goes on; one whose last letter has its period ends.
+    ("ولد عام 336ق.م، في مقدونيا.", ["ولد عام 336ق.م، في مقدونيا."]),
+    ("ولد عام ٣٣٦ق.م، في مقدونيا.", ["ولد عام ٣٣٦ق.م، في مقدونيا."]),
+    ("توفي سنة 323 ق. م. وخلفه قادته.", ["توفي سنة 323 ق. م.", "وخلفه قادته."]),
+    ("توفي سنة 323 ق.م. وخلفه قادته.", ["توفي سنة 323 ق.م.", "وخلفه قادته."]),
+    # A line of its own: the number on the line before is not the title's year.
+    ("بلغ العدد 25\nد. خالد قال ذلك", ["بلغ العدد 25", "د. خالد قال ذلك"]),
+    # A one-letter word that ends a sentence: the next one plainly starts one.
+    ("تصدر المنتخب المجموعة أ. وفي المباراة الأخرى فاز الفريق.",
+     ["تصدر المنتخب المجموعة أ.", "وفي المباراة الأخرى فاز الفريق."]),
+    ("يساعد فيتامين د. كما أن الحديد مهم.", ["يساعد فيتامين د.", "كما أن الحديد مهم."]),
+    # Initials with their last period, a title with a diacritic or after a right-to-left mark.
+    ("العنوان ص.ب. 1234 الرياض.", ["العنوان ص.ب. 1234 الرياض."]),
+    ("قال دُ. خالد ذلك.", ["قال دُ. خالد ذلك."]),
+    ("قال \u200fد. خالد ذلك.", ["قال \u200fد. خالد ذلك."]),
+])
+def test_sentences_tell_an_abbreviation_from_an_end(text, expected):
+    assert split_sentences(text) == expected

@@ -371,8 +371,15 @@ _MONTH_NAMES = (
     ("نيسان", "April"), ("أيار", "May"), ("حزيران", "June"), ("تموز", "July"), ("آب", "August"),
     ("أيلول", "September"),
 )
-# A month name counts when a figure stands next to it ("25 يونيو", "يونيو 2025"), not as a word alone.
-_MONTH_PATTERNS = [(re.compile(rf"(?:(?<=\d)\s*(?:من\s+)?|(?<!\w)){re.sub(_ALEF, _ALEF, name)}(?!\w)"), english)
+_GAP = r"[\s\u200e\u200f]*"  # spaces, and the direction marks Arabic text puts around numbers
+# A month name counts when a figure stands next to it ("25 يونيو", "يونيو 2025", "مايو2020"), not as a
+# word alone.
+# Month names that are also common words, "آب" (أب: father) and "مارس" (practised), take as the figure
+# after them a year only: "أب 3 أطفال" is a father of three, "آب 2025" August.
+_FIGURE_AFTER = re.compile(rf"{_GAP}\d")
+_YEAR_AFTER = re.compile(rf"{_GAP}\d{{4}}(?!\d)")
+_MONTH_PATTERNS = [(re.compile(rf"(?:(?<=\d){_GAP}(?:من\s+)?|(?<!\w)){re.sub(_ALEF, _ALEF, name)}(?![^\W\d])"),
+                    english, _YEAR_AFTER if name in ("آب", "مارس") else _FIGURE_AFTER)
                    for name, english in _MONTH_NAMES]
 
 
@@ -380,16 +387,15 @@ def english_form(span: str) -> str:
     """`span` for an English question: ASCII digits, "5 في المئة" / "5٪" as "5%", Arabic month
     names next to a figure as English ones ("25 يونيو 2025" -> "25 June 2025"); words stay."""
     text = _PERCENT_WORDS.sub(r"\1%", span.translate(WESTERN_DIGITS))
-    for pattern, english in _MONTH_PATTERNS:
-        text = pattern.sub(partial(_month, english=english), text)
+    for pattern, english, figure_after in _MONTH_PATTERNS:
+        text = pattern.sub(partial(_month, english=english, figure_after=figure_after), text)
     return text.strip()
 
 
-def _month(match: re.Match[str], english: str) -> str:
+def _month(match: re.Match[str], english: str, figure_after: re.Pattern[str]) -> str:
     """The English month, spaced from a day before it; the Arabic left alone with no figure beside it."""
-    text, start, end = match.string, match.start(), match.end()
-    after_figure = start > 0 and text[start - 1].isdigit()
-    before_figure = bool(re.match(r"\s*\d", text[end:]))
-    if not (after_figure or before_figure):
+    after_figure = match.start() > 0 and match.string[match.start() - 1].isdigit()
+    if not (after_figure or figure_after.match(match.string, match.end())):
         return match.group()
-    return (" " if after_figure else "") + english
+    glued = match.end() < len(match.string) and match.string[match.end()].isdigit()  # "مايو2020"
+    return (" " if after_figure else "") + english + (" " if glued else "")

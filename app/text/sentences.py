@@ -2,28 +2,40 @@
 
 Ends: `. ! ? ؟ ؛` and line breaks. `،` is a clause break, not an end. A period
 between digits (3.5) or inside Latin initials (U.S.) is not an end; a period
-glued to the next Arabic word ("الأخيرة.ففي") is. Nor is the period of a one-letter
-Arabic abbreviation: a title before a name ("د." doctor, "م." engineer, "أ." professor:
-"وزير الصحة م. خالد"), initials ("ص.ب"), an era after a year when more of it follows
-("336 ق.م،", "ق. م"). An era's letter alone after a year ("عام 2015 م. كما") may end one.
+glued to the next Arabic word ("الأخيرة.ففي") is. Nor, mostly, is the period of a
+one-letter Arabic abbreviation:
+- a title before a name ("د." doctor, "م." engineer, "أ." professor: "وزير الصحة م. خالد",
+  "أ. د. سلمى") or initials ("ص.ب."), unless a sentence plainly starts after it
+  ("المجموعة أ. وفي المباراة الأخرى", "فيتامين د. كما أن");
+- an era after a year when more of it follows ("336 ق.م،", "336ق.م", "ق. م"); the era's last
+  letter, alone or after the rest ("عام 2015 م. كما", "323 ق.م. وخلفه"), may end a sentence.
 """
 
 from __future__ import annotations
 
 import re
 
+from app.text.arabic import normalize
+
 # Terminal punctuation (plus any closing quotes/brackets), then space, an Arabic letter, or the end.
 _END = re.compile(
     r"""(?:\.{3}|…|[.!?؟؛])["'”’»)\]]*(?=\s|[\u0621-\u064a]|$)"""
 )
 _LINE_BREAK = re.compile(r"\n+")
-_ARABIC_LETTER = "\u0621-\u064a"
-_TATWEEL = "\u0640"
-# The one-letter word a period follows ("هـ" is a letter drawn out), from the start of the text or
-# after a space or an opening mark; and a further one after it, as in "ق. م" or "ق.م،".
-_ONE_LETTER_BEFORE = re.compile(rf"(?:^|(?<=[\s(«\"'“]))[{_ARABIC_LETTER}]{_TATWEEL}?$")
-_ONE_LETTER_AFTER = re.compile(rf"\s*[{_ARABIC_LETTER}](?![{_ARABIC_LETTER}{_TATWEEL}])")
-_LOOK_BACK = 3  # characters: a letter, a tatweel and what precedes them
+_ONE_LETTER_AFTER = re.compile(r"\s*[\u0621-\u064a](?![\u0621-\u064a\u0640])")  # "ق. م", "ق.م،"
+_NEXT_WORD = re.compile(r"(?:[^\W\d_]|[\u064b-\u0652\u0640])+")  # a word, its diacritics included
+_ARABIC_LETTERS = frozenset(map(chr, range(0x0621, 0x064B)))
+_MARKS = frozenset(map(chr, range(0x064B, 0x0653))) | {"\u0640", "\u0670"}  # diacritics, tatweel ("هـ")
+_BEFORE_WORD = frozenset("([«\"'“\u200b\u200c\u200d\u200e\u200f\u061c\ufeff")  # opening or invisible marks
+_MOST_MARKS = 3  # on one letter
+_MOST_INITIALS = 3  # "أ. د.", "ق. م.": looking further back for each period would be quadratic
+# Words that start a sentence and are no name: after "المجموعة أ." or "فيتامين د." (normalised).
+_SENTENCE_OPENERS = frozenset(normalize(word) for word in (
+    "و", "ف", "كما", "كذلك", "وكذلك", "لكن", "ولكن", "ثم", "بينما", "فيما", "وفيما", "أما", "وأما", "إذ", "حيث",
+    "قد", "وقد", "فقد", "لقد", "ولقد", "هذا", "وهذا", "هذه", "وهذه", "ذلك", "وذلك", "هو", "وهو", "هي", "وهي",
+    "في", "وفي", "من", "ومن", "إن", "وإن", "بعد", "وبعد", "كان", "وكان", "كانت", "وكانت", "تم", "وتم",
+    "قال", "وقال", "قالت", "وقالت", "أضاف", "وأضاف", "أكد", "وأكد", "أوضح", "وأوضح", "أشار", "وأشار",
+    "يعد", "ويعد", "تعد", "وتعد", "يأتي", "ويأتي", "تأتي", "وتأتي", "أيضا"))
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -32,7 +44,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for block in _blocks(text):
         start = block[0]
         for match in _END.finditer(text, block[0], block[1]):
-            if _is_decimal_or_initial(text, match.start()) or _is_arabic_abbreviation(text, match.start()):
+            if _is_decimal_or_initial(text, match.start()) or _is_arabic_abbreviation(text, match.start(), block[0]):
                 continue
             spans.append((start, match.end()))
             start = match.end()
@@ -65,16 +77,43 @@ def _is_decimal_or_initial(text: str, i: int) -> bool:
     return before.isascii() and before.isalpha() and (i < 2 or not text[i - 2].isalpha())
 
 
-def _is_arabic_abbreviation(text: str, i: int) -> bool:
-    """Whether the period at `i` ends a one-letter Arabic abbreviation (see the module's docstring)."""
-    if text[i] != "." or not (letter := _ONE_LETTER_BEFORE.search(text, max(0, i - _LOOK_BACK), i)):
+def _is_arabic_abbreviation(text: str, i: int, floor: int) -> bool:
+    """Whether the period at `i` belongs to a one-letter Arabic abbreviation (see the module's
+    docstring); `floor` is where its line starts, which nothing looks behind."""
+    if text[i] != "." or (first := _letter_before(text, i, floor)) is None:
         return False
-    j = letter.start() - 1
-    while j >= 0 and text[j].isspace():  # no slice: an upload may hold thousands of these
+    for _ in range(_MOST_INITIALS):  # back to the chain's first letter: "أ. د.", "ص.ب."
+        j = _previous(text, first, floor)
+        if j < floor or text[j] != "." or (earlier := _letter_before(text, j, floor)) is None:
+            break
+        first = earlier
+    j = _previous(text, first, floor)
+    if j >= floor and text[j].isdigit():  # an era: it goes on, or the sentence ends with it
+        return _ONE_LETTER_AFTER.match(text, i + 1) is not None
+    following = _NEXT_WORD.search(text, i + 1, i + 40)
+    return following is None or normalize(following.group()) not in _SENTENCE_OPENERS
+
+
+def _letter_before(text: str, end: int, floor: int) -> int | None:
+    """Where the one-letter Arabic word ending at `end` starts, marks on its letter allowed; None if
+    the word before `end` is not one. It stands alone: the line's start, a space, an opening or
+    invisible mark, a digit ("336ق.م") or an initial's period ("ص.ب") comes before it."""
+    j, marks = end - 1, 0
+    while j >= floor and text[j] in _MARKS and marks < _MOST_MARKS:
+        j, marks = j - 1, marks + 1
+    if j < floor or text[j] not in _ARABIC_LETTERS:
+        return None
+    before = text[j - 1] if j > floor else " "
+    return j if before.isspace() or before.isdigit() or before in _BEFORE_WORD or before == "." else None
+
+
+def _previous(text: str, at: int, floor: int) -> int:
+    """The last character before `at` that is not a space, or `floor - 1` (no slice: an upload may
+    hold thousands of abbreviations)."""
+    j = at - 1
+    while j >= floor and text[j].isspace():
         j -= 1
-    if j < 0 or not text[j].isdigit():
-        return True  # a title or initials: a name or more letters follow
-    return _ONE_LETTER_AFTER.match(text, i + 1) is not None  # an era: "ق.م", not "م." alone
+    return j
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int] | None:
