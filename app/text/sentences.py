@@ -4,11 +4,11 @@ Ends: `. ! ? ؟ ؛` and line breaks. `،` is a clause break, not an end. A perio
 between digits (3.5) or inside Latin initials (U.S.) is not an end; a period
 glued to the next Arabic word ("الأخيرة.ففي") is. Nor, mostly, is the period of a
 one-letter Arabic abbreviation:
-- a title before a name ("د." doctor, "م." engineer, "أ." professor: "وزير الصحة م. خالد",
+- a title before a name ("د." doctor, "م." engineer, "أ." professor: "وزير النقل م. سالم",
   "أ. د. سلمى") or initials ("ص.ب."), unless a sentence plainly starts after it
   ("المجموعة أ. وفي المباراة الأخرى", "فيتامين د. كما أن");
-- an era after a year when more of it follows ("336 ق.م،", "336ق.م", "ق. م"); the era's last
-  letter, alone or after the rest ("عام 2015 م. كما", "323 ق.م. وخلفه"), may end a sentence.
+- an era after a year when more of it follows ("500 ق.م،", "500ق.م", "ق. م"); the era's last
+  letter, alone or after the rest ("عام 2015 م. كما", "300 ق.م. وبعده"), may end a sentence.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ def _is_arabic_abbreviation(text: str, i: int, floor: int) -> bool:
 def _letter_before(text: str, end: int, floor: int) -> int | None:
     """Where the one-letter Arabic word ending at `end` starts, marks on its letter allowed; None if
     the word before `end` is not one. It stands alone: the line's start, a space, an opening or
-    invisible mark, a digit ("336ق.م") or an initial's period ("ص.ب") comes before it."""
+    invisible mark, a digit ("500ق.م") or an initial's period ("ص.ب") comes before it."""
     j, marks = end - 1, 0
     while j >= floor and text[j] in _MARKS and marks < _MOST_MARKS:
         j, marks = j - 1, marks + 1
