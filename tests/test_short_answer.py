@@ -48,25 +48,16 @@ def test_a_how_question_gets_the_means():
     assert means is not None and "الرذاذ" in means and "وزارة" not in means
 
 
-def test_a_long_unpunctuated_sentence_costs_bounded_memory():
-    """A sentence of 600 words has about 15,000 candidate spans: they are scored in blocks, so
-    one answer never holds every span's tree tests at once (about 200 MB for this one)."""
-    sentence = " ".join(f"كلمة{i}" for i in range(600)) + " أرسلت الحكومة 3500 جندي"
-    tracemalloc.start()
-    try:
-        found = extract("كم عدد الجنود الذين أرسلتهم الحكومة؟", sentence)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert found is not None and "3500" in found
-    assert peak < 80_000_000
-
-
-def test_one_very_long_word_does_not_widen_every_span():
-    """A hostile passage: one word of 5,000 characters (a run of "=" is a few tokens to the chunker)
-    and 400 short ones. What precedes each of the 10,000 spans is read from per-word flags; an array
-    of the words themselves, as wide as the longest, took about 200 MB here."""
-    sentence = "x" + "=" * 5000 + "x " + " ".join(["و"] * 400) + " أرسلت الحكومة 3500 جندي"
+@pytest.mark.parametrize("sentence", [
+    # 600 words, about 15,000 candidate spans: scored in blocks, so one answer never holds every
+    # span's tree tests at once (about 200 MB for this one).
+    " ".join(f"كلمة{i}" for i in range(600)) + " أرسلت الحكومة 3500 جندي",
+    # One word of 5,000 characters (a run of "=" is a few tokens to the chunker) and 400 short ones:
+    # what precedes each of the 10,000 spans is read from per-word flags; an array of the words
+    # themselves, as wide as the longest, took about 200 MB.
+    "x" + "=" * 5000 + "x " + " ".join(["و"] * 400) + " أرسلت الحكومة 3500 جندي",
+], ids=["long unpunctuated", "one very long word"])
+def test_a_hostile_passage_costs_bounded_memory(sentence):
     tracemalloc.start()
     try:
         found = extract("كم عدد الجنود الذين أرسلتهم الحكومة؟", sentence)
