@@ -21,9 +21,11 @@ _DATA = Path(__file__).parent / "data"
 Language = Literal["ar", "en"]
 Direction = Literal["rtl", "ltr"]
 
-# Harakat, Quranic marks, superscript alef: meaning-preserving marks that vary by typist.
-_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
-_TATWEEL = "\u0640"
+# Harakat, Quranic marks, superscript alef: meaning-preserving marks that vary by typist (a
+# character class's body, for the patterns that read words with their marks on).
+MARKS = "\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed"
+TATWEEL = "\u0640"
+_DIACRITICS = re.compile(f"[{MARKS}]")
 WESTERN_DIGITS = str.maketrans(  # the one map of Arabic-Indic digits (and their marks) to ASCII
     {
         **{chr(0x0660 + i): str(i) for i in range(10)},  # Arabic-Indic digits
@@ -41,7 +43,7 @@ _WORD = re.compile(r"[^\W_]+(?:[.,][0-9]+)*", re.UNICODE)
 def _strip_marks(text: str) -> str:
     """Diacritics, tatweel, digit scripts and case: variants that never change a word."""
     text = unicodedata.normalize("NFKC", text)
-    return _DIACRITICS.sub("", text).replace(_TATWEEL, "").translate(WESTERN_DIGITS).lower()
+    return _DIACRITICS.sub("", text).replace(TATWEEL, "").translate(WESTERN_DIGITS).lower()
 
 
 @lru_cache(maxsize=50_000)

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import re
 
-from app.text.arabic import normalize
+from app.text.arabic import MARKS, TATWEEL, normalize
 
+_LETTERS = "\u0621-\u064a"  # the Arabic letters, as a character class's body
 # Terminal punctuation (plus any closing quotes/brackets), then space, an Arabic letter, or the end.
 _END = re.compile(
-    r"""(?:\.{3}|…|[.!?؟؛])["'”’»)\]]*(?=\s|[\u0621-\u064a]|$)"""
+    rf"""(?:\.{{3}}|…|[.!?؟؛])["'”’»)\]]*(?=\s|[{_LETTERS}]|$)"""
 )
 _LINE_BREAK = re.compile(r"\n+")
-_ONE_LETTER_AFTER = re.compile(r"\s*[\u0621-\u064a](?![\u0621-\u064a\u0640])")  # "ق. م", "ق.م،"
-_NEXT_WORD = re.compile(r"(?:[^\W\d_]|[\u064b-\u0652\u0640])+")  # a word, its diacritics included
-_ARABIC_LETTERS = frozenset(map(chr, range(0x0621, 0x064B)))
-_MARKS = frozenset(map(chr, range(0x064B, 0x0653))) | {"\u0640", "\u0670"}  # diacritics, tatweel ("هـ")
+_ONE_LETTER_AFTER = re.compile(rf"\s*[{_LETTERS}](?![{_LETTERS}{TATWEEL}])")  # "ق. م", "ق.م،"
+_NEXT_WORD = re.compile(rf"(?:[^\W\d_]|[{MARKS}{TATWEEL}])+")  # a word, its marks included
+_LETTER = re.compile(f"[{_LETTERS}]")
+_MARK = re.compile(f"[{MARKS}{TATWEEL}]")  # on a letter: "دُ", the tatweel of "هـ"
 _BEFORE_WORD = frozenset("([«\"'“\u200b\u200c\u200d\u200e\u200f\u061c\ufeff")  # opening or invisible marks
 _MOST_MARKS = 3  # on one letter
 _MOST_INITIALS = 3  # "أ. د.", "ق. م.": looking further back for each period would be quadratic
@@ -99,9 +100,9 @@ def _letter_before(text: str, end: int, floor: int) -> int | None:
     the word before `end` is not one. It stands alone: the line's start, a space, an opening or
     invisible mark, a digit ("500ق.م") or an initial's period ("ص.ب") comes before it."""
     j, marks = end - 1, 0
-    while j >= floor and text[j] in _MARKS and marks < _MOST_MARKS:
+    while j >= floor and _MARK.match(text, j) and marks < _MOST_MARKS:
         j, marks = j - 1, marks + 1
-    if j < floor or text[j] not in _ARABIC_LETTERS:
+    if j < floor or not _LETTER.match(text, j):
         return None
     before = text[j - 1] if j > floor else " "
     return j if before.isspace() or before.isdigit() or before in _BEFORE_WORD or before == "." else None
