@@ -16,6 +16,7 @@ all sizes, and every size's index stays to be measured again. At each size:
 - ingest rate (articles/s, passages/s) over all its runs;
 - index size on disk; the lexical cache rebuilt from Chroma alone, and BM25
   rebuilt from its saved term counts;
+- the dense search's recall against the exact nearest passages, at `NEWSQA_HNSW_EF_SEARCH`;
 - warm `ask` p50/p95 (extractive) and retrieval hit@1 on questions made from the
   indexed articles: each sampled article's title, and a key phrase (the longest
   words of one of its sentences);
@@ -52,6 +53,8 @@ sys.path.insert(0, str(ROOT))
 
 from app.config import Settings  # noqa: E402
 from app.engine import Engine  # noqa: E402
+from app.index.chroma import ChromaIndex, space_name  # noqa: E402
+from app.index.embedders import embed_queries, embedder_identity, make_embedder  # noqa: E402
 from app.ingest.archive import read_archive  # noqa: E402
 from app.ingest.articles import Article, ArticleError  # noqa: E402
 from app.ingest.passages import make_passages  # noqa: E402
@@ -207,7 +210,7 @@ def questions(articles: list[Article], sample: int) -> list[tuple[str, str, str]
         sentences = [s for s in article.body.replace("\n", ". ").split(". ") if len(s.split()) >= 8]
         if sentences:
             sentence = rng.choice(sentences)
-            key = sorted(set(words(sentence)), key=len, reverse=True)[:6]
+            key = sorted(set(words(sentence)), key=lambda word: (-len(word), word))[:6]  # not by set order: runs ask alike
             phrase = [w for w in sentence.split() if any(k in normalize(w) for k in key)]
             if len(phrase) >= 3:
                 out.append(("phrase", " ".join(phrase)[:300], article.source))
@@ -240,6 +243,41 @@ def measure_asks(work: Path, articles: list[Article], sample: int) -> dict:
                         "ask_p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 1),
                         "retrieve_p50_ms": round(statistics.median(retrieving), 1)}
     return result
+
+
+def measure_dense_recall(work: Path, articles: list[Article], sample: int) -> dict:
+    """What Chroma's HNSW search returns against the exact nearest passages (cosine over every
+    passage vector), for the bench's questions: recall of the dense retriever's `candidates +
+    top_k`, how often the nearest passage is missing, and the time of one search, at the
+    configured search breadth (`NEWSQA_HNSW_EF_SEARCH`; Chroma's own default is 100). A process
+    searches with the breadth its collection had when first read, so compare breadths by runs."""
+    settings = settings_for(work)
+    embedder = make_embedder(settings)
+    k = settings.candidates + settings.top_k
+    asked = [question for _, question, _ in questions(articles, sample)]
+    vectors = embed_queries(embedder, asked)
+    index = ChromaIndex.open(settings, space_name(*embedder_identity(embedder)))
+    ids: list[str] = []
+    pieces = []
+    for offset in itertools.count(0, 5000):
+        got = index.passages.get(limit=5000, offset=offset, include=["embeddings"])
+        if not got["ids"]:
+            break
+        ids += got["ids"]
+        pieces.append(np.asarray(got["embeddings"], np.float32))
+    matrix = np.concatenate(pieces)
+    matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
+    exact = [[ids[i] for i in np.argsort(-(matrix @ vector))[:k]] for vector in vectors]
+    found, seconds = [], []
+    for vector in vectors:
+        t0 = time.perf_counter()
+        found.append([pid for pid, _ in index.dense(vector, k)])
+        seconds.append(time.perf_counter() - t0)
+    return {"dense_recall": {
+        "questions": len(asked), "ef_search": settings.hnsw_ef_search,
+        f"recall@{k}": round(float(np.mean([len(set(e) & set(f)) / len(e) for e, f in zip(exact, found)])), 4),
+        "nearest_missed": sum(e[0] not in f for e, f in zip(exact, found)),
+        "search_p50_ms": round(1000 * statistics.median(seconds), 2)}}
 
 
 def measure_rebuild(work: Path) -> dict:
@@ -345,6 +383,7 @@ def run_size(root: Path, limit: int, sample: int, measure_only: bool) -> dict:
     save(limit, {"index_mib": round(du(work / "index") / 2**20, 1),
                  "cache_mib": round(du(work / "index" / "cache") / 2**20, 1)})
     save(limit, measure_rebuild(work))
+    save(limit, measure_dense_recall(work, articles, sample))
     save(limit, measure_asks(work, articles, sample))
     save(limit, measure_serve(work))
     result = save(limit, {"ask_cli_cold_s": cold_ask(work)})

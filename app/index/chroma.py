@@ -126,10 +126,11 @@ def where(settings: Settings) -> str:
 class ChromaIndex:
     """The three collections of one vector space, and every read and write of them."""
 
-    def __init__(self, client: Any, space: str, location: str) -> None:
+    def __init__(self, client: Any, space: str, location: str, ef_search: int) -> None:
         self.client = client
         self.space = space
         self.location = location
+        self.ef_search = ef_search
         # Keyed by (passage id, text): the vectors are a function of the text, whatever rewrote the rows.
         self._sentence_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
         self._sentence_cache_lock = threading.Lock()
@@ -143,12 +144,19 @@ class ChromaIndex:
 
     @classmethod
     def open(cls, settings: Settings, space: str) -> ChromaIndex:
-        return cls(open_client(settings), space, where(settings))
+        return cls(open_client(settings), space, where(settings), settings.hnsw_ef_search)
 
     def _collection(self, kind: str) -> Any:
-        return self.client.get_or_create_collection(
-            name=f"{kind}__{self.space}", embedding_function=None, configuration={"hnsw": {"space": "cosine"}}
+        """The collection, created or opened with the configured HNSW search breadth: a collection
+        keeps the configuration it was created with, so one made under another setting (or by an
+        older version, at Chroma's 100) is changed to it."""
+        collection = self.client.get_or_create_collection(
+            name=f"{kind}__{self.space}", embedding_function=None,
+            configuration={"hnsw": {"space": "cosine", "ef_search": self.ef_search}},
         )
+        if (collection.configuration.get("hnsw") or {}).get("ef_search") != self.ef_search:
+            collection.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
+        return collection
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
