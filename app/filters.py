@@ -14,13 +14,17 @@ import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from app.answer.record import QuestionError
 from app.ingest.metadata import MAX_PUBLISHER_CHARS
 
 MAX_PUBLISHERS = 50
+# A period of at most this many days goes to Chroma as its list of days, not as a range: Chroma
+# filters one clause at a time, and among 56,527 passages a day's list took 33 ms against 73 ms
+# for the range's two clauses (a week 57 against 100 ms, a month 155 against 203).
+MAX_LISTED_DAYS = 366
 _PARTIAL_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 
 
@@ -64,7 +68,10 @@ class Filters:
     def chroma_where(self) -> dict[str, Any] | None:
         """The filters as a Chroma `where` on passage metadata (`day`, `publisher`, `source`)."""
         clauses: list[dict[str, Any]] = []
-        if self.days:
+        if self.since and self.until and (self.until - self.since).days < MAX_LISTED_DAYS:
+            clauses.append({"day": {"$in": [day_number((self.since + timedelta(days=n)).isoformat())
+                                            for n in range((self.until - self.since).days + 1)]}})
+        elif self.days:
             clauses += [{"day": {"$gte": self.days[0]}}, {"day": {"$lte": self.days[1]}}]
         if self.publishers:
             clauses.append({"publisher": {"$in": list(self.publishers)}})

@@ -55,8 +55,15 @@ def test_a_malformed_filter_is_an_error_naming_it(since, until, sources, named):
 def test_filters_become_one_chroma_where():
     assert Filters().chroma_where() is None
     assert parse_filters(sources="okaz").chroma_where() == {"publisher": {"$in": ["okaz"]}}
+    june = [20250600 + day for day in range(1, 31)]
     assert parse_filters("2025-06", "2025-06", ["a", "b", "a"]).chroma_where() == {"$and": [
-        {"day": {"$gte": 20250601}}, {"day": {"$lte": 20250630}}, {"publisher": {"$in": ["a", "b"]}}]}
+        {"day": {"$in": june}}, {"publisher": {"$in": ["a", "b"]}}]}
+    leap = parse_filters("2024-02-28", "2024-03-01").chroma_where()
+    assert leap == {"day": {"$in": [20240228, 20240229, 20240301]}}
+    assert parse_filters("2024", "2025").chroma_where() == {"$and": [{"day": {"$gte": 20240101}},
+                                                                      {"day": {"$lte": 20251231}}]}
+    assert parse_filters(since="2025-06-03").chroma_where() == {"$and": [{"day": {"$gte": 20250603}},
+                                                                          {"day": {"$lte": 99_991_231}}]}
 
 
 # -- on the seeds: two dated articles, three undated ------------------------------------
