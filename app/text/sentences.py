@@ -9,6 +9,9 @@ one-letter Arabic abbreviation:
   ("المجموعة أ. وفي المباراة الأخرى", "فيتامين د. كما أن");
 - an era after a year when more of it follows ("500 ق.م،", "500ق.م", "ق. م"); the era's last
   letter, alone or after the rest ("عام 2015 م. كما", "300 ق.م. وبعده"), may end a sentence.
+Nor is the period of a Latin letter spelled in Arabic, in a name read letter by letter ("سي. إن.
+إن.", "بي.بي.سي", "إتش. إس. بي. سي"): two or more such letters, each with its period but maybe the
+last; after the last period, a sentence ends only if a plain sentence opener follows.
 """
 
 from __future__ import annotations
@@ -30,11 +33,17 @@ _MARK = re.compile(f"[{MARKS}{TATWEEL}]")  # on a letter: "دُ", the tatweel of
 _BEFORE_WORD = frozenset("([«\"'“\u200b\u200c\u200d\u200e\u200f\u061c\ufeff")  # opening or invisible marks
 _MOST_MARKS = 3  # on one letter
 _MOST_INITIALS = 3  # "أ. د.", "ق. م.": looking further back for each period would be quadratic
-# Words that start a sentence and are no name: after "المجموعة أ." or "فيتامين د." (normalised).
+# Latin letters as Arabic spells them out (normalised), and the longest of them.
+_LETTER_NAMES = frozenset(normalize(name) for name in (
+    "إيه", "أيه", "بي", "سي", "دي", "إي", "أي", "آي", "إف", "جي", "إتش", "جيه", "كيه", "كي", "إل", "إم", "إن",
+    "أو", "كيو", "آر", "إس", "تي", "يو", "في", "دبليو", "إكس", "واي", "زد"))
+_LONGEST_LETTER_NAME = max(map(len, _LETTER_NAMES))
+# Words that start a sentence and are no name: after "المجموعة أ." or "فيتامين د." (normalised:
+# so not "إن", which is then also "أن", the "that" after a name: "ذكرت بي. بي. سي. أن").
 _SENTENCE_OPENERS = frozenset(normalize(word) for word in (
     "و", "ف", "كما", "كذلك", "وكذلك", "لكن", "ولكن", "ثم", "بينما", "فيما", "وفيما", "أما", "وأما", "إذ", "حيث",
     "قد", "وقد", "فقد", "لقد", "ولقد", "هذا", "وهذا", "هذه", "وهذه", "ذلك", "وذلك", "هو", "وهو", "هي", "وهي",
-    "في", "وفي", "من", "ومن", "إن", "وإن", "بعد", "وبعد", "كان", "وكان", "كانت", "وكانت", "تم", "وتم",
+    "في", "وفي", "من", "ومن", "بعد", "وبعد", "كان", "وكان", "كانت", "وكانت", "تم", "وتم",
     "قال", "وقال", "قالت", "وقالت", "أضاف", "وأضاف", "أكد", "وأكد", "أوضح", "وأوضح", "أشار", "وأشار",
     "يعد", "ويعد", "تعد", "وتعد", "يأتي", "ويأتي", "تأتي", "وتأتي", "أيضا"))
 
@@ -45,7 +54,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     for block in _blocks(text):
         start = block[0]
         for match in _END.finditer(text, block[0], block[1]):
-            if _is_decimal_or_initial(text, match.start()) or _is_arabic_abbreviation(text, match.start(), block[0]):
+            if _is_decimal_or_initial(text, match.start()) or _is_arabic_abbreviation(text, match.start(), block[0]) \
+                    or _is_spelled_initial(text, match.start(), block[0]):
                 continue
             spans.append((start, match.end()))
             start = match.end()
@@ -93,6 +103,33 @@ def _is_arabic_abbreviation(text: str, i: int, floor: int) -> bool:
         return _ONE_LETTER_AFTER.match(text, i + 1) is not None
     following = _NEXT_WORD.search(text, i + 1, i + 40)
     return following is None or normalize(following.group()) not in _SENTENCE_OPENERS
+
+
+def _is_spelled_initial(text: str, i: int, floor: int) -> bool:
+    """Whether the period at `i` follows a Latin letter spelled in Arabic within a name read letter
+    by letter (see the module's docstring); `floor` is where its line starts."""
+    if text[i] != "." or (start := _letter_name_before(text, i, floor)) is None:
+        return False
+    following = _NEXT_WORD.search(text, i + 1, i + 40)
+    after = normalize(following.group()) if following else ""
+    if after in _LETTER_NAMES and text.startswith(".", following.end()):  # "سي. إن."
+        return True
+    j = _previous(text, start, floor)
+    chained = j >= floor and text[j] == "." and _letter_name_before(text, j, floor) is not None
+    return chained and after not in _SENTENCE_OPENERS
+
+
+def _letter_name_before(text: str, end: int, floor: int) -> int | None:
+    """Where the Latin letter spelled in Arabic that ends at `end` starts ("سي", "إتش"); None if the
+    word before `end` is not one. It stands alone: the line's start, a space, an opening or
+    invisible mark or an initial's period comes before it."""
+    j = end
+    while j > floor and end - j <= _LONGEST_LETTER_NAME and _LETTER.match(text, j - 1):
+        j -= 1
+    before = text[j - 1] if j > floor else " "
+    if j == end or end - j > _LONGEST_LETTER_NAME or not (before.isspace() or before in _BEFORE_WORD or before == "."):
+        return None
+    return j if normalize(text[j:end]) in _LETTER_NAMES else None
 
 
 def _letter_before(text: str, end: int, floor: int) -> int | None:
