@@ -112,7 +112,7 @@ def _is_spelled_initial(text: str, i: int, floor: int) -> bool:
         return False
     following = _NEXT_WORD.search(text, i + 1, i + 40)
     after = normalize(following.group()) if following else ""
-    if after in _LETTER_NAMES and text.startswith(".", following.end()):  # "سي. إن."
+    if following and after in _LETTER_NAMES and text.startswith(".", following.end()):  # "سي. إن."
         return True
     j = _previous(text, start, floor)
     chained = j >= floor and text[j] == "." and _letter_name_before(text, j, floor) is not None
