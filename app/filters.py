@@ -68,7 +68,7 @@ class Filters:
     def chroma_where(self) -> dict[str, Any] | None:
         """The filters as a Chroma `where` on passage metadata (`day`, `publisher`, `source`)."""
         clauses: list[dict[str, Any]] = []
-        if self.since and self.until and (self.until - self.since).days < MAX_LISTED_DAYS:
+        if self.since and self.until and 0 <= (self.until - self.since).days < MAX_LISTED_DAYS:
             clauses.append({"day": {"$in": [day_number((self.since + timedelta(days=n)).isoformat())
                                             for n in range((self.until - self.since).days + 1)]}})
         elif self.days:

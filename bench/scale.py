@@ -250,22 +250,14 @@ def measure_dense_recall(work: Path, articles: list[Article], sample: int) -> di
     passage vector), for the bench's questions: recall of the dense retriever's `candidates +
     top_k`, how often the nearest passage is missing, and the time of one search, at the
     configured search breadth (`NEWSQA_HNSW_EF_SEARCH`; Chroma's own default is 100). A process
-    searches with the breadth its collection had when first read, so compare breadths by runs."""
+    searches with the breadth the collection had when it first loaded it, so compare breadths by runs."""
     settings = settings_for(work)
     embedder = make_embedder(settings)
     k = settings.candidates + settings.top_k
     asked = [question for _, question, _ in questions(articles, sample)]
     vectors = embed_queries(embedder, asked)
     index = ChromaIndex.open(settings, space_name(*embedder_identity(embedder)))
-    ids: list[str] = []
-    pieces = []
-    for offset in itertools.count(0, 5000):
-        got = index.passages.get(limit=5000, offset=offset, include=["embeddings"])
-        if not got["ids"]:
-            break
-        ids += got["ids"]
-        pieces.append(np.asarray(got["embeddings"], np.float32))
-    matrix = np.concatenate(pieces)
+    ids, matrix = index.passage_vectors()  # one ingest, so no row of an older version among them
     matrix /= np.linalg.norm(matrix, axis=1, keepdims=True)
     exact = [[ids[i] for i in np.argsort(-(matrix @ vector))[:k]] for vector in vectors]
     found, seconds = [], []

@@ -52,8 +52,9 @@ def test_replicas_starting_together_on_a_new_database_all_open_it(chroma_server)
     assert failures == []
 
 
-def test_a_served_collection_made_at_chromas_default_search_breadth_is_searched_at_ours(chroma_server):
-    """The breadth is the collection's configuration on the server, so it is changed there, for every replica."""
+def test_a_served_collection_made_at_chromas_default_search_breadth_is_set_to_ours_on_the_server(chroma_server):
+    """The breadth is the collection's configuration on the server, so it is changed there, for every
+    replica; the server searches with it once it loads the collection again (after a restart)."""
     from app.index.chroma import ChromaIndex, open_client
 
     settings = make_settings(chroma_host="127.0.0.1", chroma_port=chroma_server, chroma_database="search_breadth",
@@ -61,9 +62,8 @@ def test_a_served_collection_made_at_chromas_default_search_breadth_is_searched_
     open_client(settings).get_or_create_collection("passages__old__8", embedding_function=None,
                                                    configuration={"hnsw": {"space": "cosine"}})
     ChromaIndex.open(settings, "old__8")
-    for kind in ("passages", "sentences", "articles"):
-        stored = open_client(settings).get_collection(f"{kind}__old__8").configuration
-        assert stored["hnsw"]["ef_search"] == 640
+    stored = open_client(settings).get_collection("passages__old__8").configuration
+    assert stored["hnsw"]["ef_search"] == 640
 
 
 def test_unreachable_server_is_a_clear_error(tmp_path):

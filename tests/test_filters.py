@@ -60,8 +60,14 @@ def test_filters_become_one_chroma_where():
         {"day": {"$in": june}}, {"publisher": {"$in": ["a", "b"]}}]}
     leap = parse_filters("2024-02-28", "2024-03-01").chroma_where()
     assert leap == {"day": {"$in": [20240228, 20240229, 20240301]}}
+    assert len(parse_filters("2024", "2024").chroma_where()["day"]["$in"]) == 366  # a leap year, listed
+    assert parse_filters("2023-12-31", "2024-12-31").chroma_where() == {"$and": [{"day": {"$gte": 20231231}},
+                                                                              {"day": {"$lte": 20241231}}]}
     assert parse_filters("2024", "2025").chroma_where() == {"$and": [{"day": {"$gte": 20240101}},
                                                                       {"day": {"$lte": 20251231}}]}
+    # Ends the wrong way round (parse_filters refuses them; the dataclass may be built so) match nothing.
+    assert Filters(date(2024, 3, 2), date(2024, 3, 1)).chroma_where() == {"$and": [{"day": {"$gte": 20240302}},
+                                                                                 {"day": {"$lte": 20240301}}]}
     assert parse_filters(since="2025-06-03").chroma_where() == {"$and": [{"day": {"$gte": 20250603}},
                                                                           {"day": {"$lte": 99_991_231}}]}
 

@@ -153,33 +153,75 @@ def test_the_not_found_baseline_is_the_mean_and_spread_of_the_cosines_to_the_sam
     assert Snapshot("g", {}, LexicalIndex([], None), np.zeros((0, 16), np.float32)).baseline(vector) == (0.0, 0.0, 0)
 
 
-def test_an_index_made_at_chromas_default_search_breadth_finds_the_exact_neighbours(tmp_path) -> None:
-    """Chroma's HNSW search visits 100 neighbours by default and then misses some of the nearest
-    (recall@25 about 0.98 here, 0.93 among 15,000 articles). An index written that way (by an older
-    version, in another process) is searched at the configured breadth once opened, and finds them."""
+_OLD_INDEX = """
+import sys, chromadb, numpy as np
+vectors = np.load(sys.argv[1])
+passages = chromadb.PersistentClient(path=sys.argv[2]).get_or_create_collection(
+    "passages__test__48", embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+for i in range(0, len(vectors), 1000):
+    passages.add(ids=[f"p{j}" for j in range(i, i + 1000)], embeddings=vectors[i:i + 1000].tolist())
+"""
+# Another process opening the index written by `_OLD_INDEX` once every process of a test is started.
+_OPEN_AND_SEARCH = """
+import sys, time, chromadb
+from app.index.chroma import ChromaIndex
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+index = ChromaIndex(chromadb.PersistentClient(path=sys.argv[1]), "test__48", sys.argv[1], 1000)
+assert len(index.dense(__import__("numpy").ones(48, "float32"), 5)) == 5
+"""
+
+
+@pytest.fixture
+def old_index(tmp_path):
+    """An index of 4,000 random vectors written at Chroma's default search breadth by another
+    process (an older version), and the vectors."""
     import subprocess
     import sys
-
-    from app.config import Settings
-    from app.index.chroma import ChromaIndex
 
     rng = np.random.default_rng(1)
     vectors = rng.standard_normal((4000, 48)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     np.save(tmp_path / "vectors.npy", vectors)
     store = tmp_path / "chroma"
-    subprocess.run([sys.executable, "-c", f"""
-import chromadb, numpy as np
-vectors = np.load({str(tmp_path / "vectors.npy")!r})
-passages = chromadb.PersistentClient(path={str(store)!r}).get_or_create_collection(
-    "passages__test__48", embedding_function=None, configuration={{"hnsw": {{"space": "cosine"}}}})
-for i in range(0, len(vectors), 1000):
-    passages.add(ids=[f"p{{j}}" for j in range(i, i + 1000)], embeddings=vectors[i:i + 1000].tolist())
-"""], check=True, timeout=120)
+    subprocess.run([sys.executable, "-c", _OLD_INDEX, str(tmp_path / "vectors.npy"), str(store)], check=True,
+                   timeout=120)
+    return store, vectors
+
+
+def test_an_index_made_at_chromas_default_search_breadth_finds_the_exact_neighbours(old_index) -> None:
+    """Chroma's HNSW search visits 100 neighbours by default and then misses some of the nearest
+    (recall@25 about 0.98 here, 0.93 among 15,000 articles). An index written that way is searched at
+    the configured breadth once opened by a process that had not loaded it, and finds them."""
+    from app.config import Settings
+    from app.index.chroma import ChromaIndex
+
+    store, vectors = old_index
     breadth = Settings.model_fields["hnsw_ef_search"].default
     index = ChromaIndex(chromadb.PersistentClient(path=str(store)), "test__48", str(store), breadth)
     assert index.passages.configuration["hnsw"]["ef_search"] == breadth
-    for question in rng.standard_normal((50, 48)).astype(np.float32):
+    found = 0
+    for question in np.random.default_rng(2).standard_normal((50, 48)).astype(np.float32):
         question /= np.linalg.norm(question)
         exact = {f"p{i}" for i in np.argsort(-(vectors @ question))[:25]}
-        assert {pid for pid, _ in index.dense(question, 25)} == exact
+        found += len(exact & {pid for pid, _ in index.dense(question, 25)})
+    assert found >= 0.999 * 50 * 25  # at 100: about 0.98
+
+
+def test_processes_opening_an_old_index_at_once_all_search_it(old_index) -> None:
+    """Each finds the search breadth to set; those the store is locked for search as it is."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    store, _ = old_index
+    start = str(time.time() + 4)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    opening = [subprocess.Popen([sys.executable, "-c", _OPEN_AND_SEARCH, str(store), start], env=env,
+                                stderr=subprocess.PIPE, text=True) for _ in range(8)]
+    failures = [err for proc in opening if (err := proc.communicate(timeout=120)[1]) and proc.returncode]
+    assert failures == []
+    assert chromadb.PersistentClient(path=str(store)).get_collection("passages__test__48").configuration[
+        "hnsw"]["ef_search"] == 1000

@@ -84,6 +84,7 @@ def test_sentences_keep_one_letter_arabic_abbreviations():
     ("تصدر المنتخب المجموعة أ. وفي المباراة الأخرى فاز الفريق.",
      ["تصدر المنتخب المجموعة أ.", "وفي المباراة الأخرى فاز الفريق."]),
     ("يساعد فيتامين د. كما أن الحديد مهم.", ["يساعد فيتامين د.", "كما أن الحديد مهم."]),
+    ("تصدر المجموعة أ. إنّ الفريق فاز.", ["تصدر المجموعة أ.", "إنّ الفريق فاز."]),
     # Initials with their last period, a title with a diacritic or after a right-to-left mark.
     ("العنوان ص.ب. 1234 الرياض.", ["العنوان ص.ب. 1234 الرياض."]),
     ("قال دُ. خالد ذلك.", ["قال دُ. خالد ذلك."]),
@@ -98,6 +99,7 @@ def test_sentences_keep_one_letter_arabic_abbreviations():
     # Words that are also letters' names end a sentence when no chain of letters goes on.
     ("وأكد أن الاتفاق سيوقع في. إن الموعد لم يحدد.", ["وأكد أن الاتفاق سيوقع في.", "إن الموعد لم يحدد."]),
     ("لا أدري أيأتي أو. دي الفريق فاز.", ["لا أدري أيأتي أو.", "دي الفريق فاز."]),
+    ("قالت شبكة سي. إن. إن. إنّ الاجتماع انتهى.", ["قالت شبكة سي. إن. إن.", "إنّ الاجتماع انتهى."]),
 ])
 def test_sentences_tell_an_abbreviation_from_an_end(text, expected):
     assert split_sentences(text) == expected

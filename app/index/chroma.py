@@ -31,6 +31,7 @@ match the article's current record. We always hand Chroma our own vectors
 from __future__ import annotations
 
 import json
+import logging
 import re
 import threading
 import uuid
@@ -49,6 +50,7 @@ from app.config import Settings
 from app.filters import day_number
 from app.index.records import ArticleRecord, StoredPassage, is_current
 
+log = logging.getLogger(__name__)
 PAGE = 2000  # rows per `get` when reading a whole collection
 # Sentence vectors are read for every question's candidate passages, and a newsroom's questions
 # come back to the same stories; a passage's are kept in memory for this many passages (about
@@ -141,22 +143,31 @@ class ChromaIndex:
             self._batch = int(client.get_max_batch_size())
         except Exception as exc:
             raise IndexUnavailable(f"cannot open the Chroma index at {location}: {exc}") from exc
+        self._set_search_breadth()
 
     @classmethod
     def open(cls, settings: Settings, space: str) -> ChromaIndex:
         return cls(open_client(settings), space, where(settings), settings.hnsw_ef_search)
 
     def _collection(self, kind: str) -> Any:
-        """The collection, created or opened with the configured HNSW search breadth: a collection
-        keeps the configuration it was created with, so one made under another setting (or by an
-        older version, at Chroma's 100) is changed to it."""
-        collection = self.client.get_or_create_collection(
+        return self.client.get_or_create_collection(
             name=f"{kind}__{self.space}", embedding_function=None,
             configuration={"hnsw": {"space": "cosine", "ef_search": self.ef_search}},
         )
-        if (collection.configuration.get("hnsw") or {}).get("ef_search") != self.ef_search:
-            collection.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
-        return collection
+
+    def _set_search_breadth(self) -> None:
+        """The passages' HNSW search breadth set to the configured one where an older version (at
+        Chroma's 100) or another setting made the collection: it keeps the configuration it was
+        created with. Best effort, and only for what is searched by vector. A process that has
+        loaded the collection's graph (a running `chroma run`, another `serve`) keeps the breadth it
+        read until it restarts; processes opening at once may find the store locked, and then this
+        one searches as the collection is and the next opening tries again."""
+        if (self.passages.configuration.get("hnsw") or {}).get("ef_search") == self.ef_search:
+            return
+        try:
+            self.passages.modify(configuration={"hnsw": {"ef_search": self.ef_search}})
+        except Exception as exc:  # chromadb raises many types; none of them should stop a reader
+            log.warning("could not set the HNSW search breadth of %s to %d: %s", self.location, self.ef_search, exc)
 
     @contextmanager
     def _reading(self) -> Iterator[None]:
@@ -197,8 +208,8 @@ class ChromaIndex:
             return 0
         records = self.article_records()
         changed = 0
-        for ids, metadatas, _ in self._pages(self.passages, ["metadatas"]):
-            old = [(pid, meta) for pid, meta in zip(ids, metadatas) if "day" not in meta]
+        for page in self._pages(self.passages, ["metadatas"]):
+            old = [(pid, meta) for pid, meta in zip(page["ids"], page["metadatas"]) if "day" not in meta]
             if old:
                 updates = [_upgraded(meta, records.get(str(meta["source"]))) for _, meta in old]
                 self.passages.update(ids=[pid for pid, _ in old], metadatas=updates)
@@ -209,8 +220,8 @@ class ChromaIndex:
     # -- reading -------------------------------------------------------------
     def article_records(self) -> dict[str, ArticleRecord]:
         records: dict[str, ArticleRecord] = {}
-        for ids, metadatas, _ in self._pages(self.articles, ["metadatas"]):
-            for aid, meta in zip(ids, metadatas):
+        for page in self._pages(self.articles, ["metadatas"]):
+            for aid, meta in zip(page["ids"], page["metadatas"]):
                 records[aid] = _record(aid, meta)
         return records
 
@@ -229,8 +240,8 @@ class ChromaIndex:
 
     def iter_passages(self) -> Iterator[StoredPassage]:
         """Every passage row (any version): what local caches are derived from."""
-        for ids, metadatas, documents in self._pages(self.passages, ["metadatas", "documents"]):
-            for pid, meta, doc in zip(ids, metadatas, documents):
+        for page in self._pages(self.passages, ["metadatas", "documents"]):
+            for pid, meta, doc in zip(page["ids"], page["metadatas"], page["documents"]):
                 yield _passage(pid, doc, meta)
 
     def sentence_vectors(self, passages: Iterable[StoredPassage]) -> dict[str, np.ndarray]:
@@ -292,14 +303,24 @@ class ChromaIndex:
                                       include=["distances"])
         return [(pid, 1.0 - float(distance)) for pid, distance in zip(got["ids"][0], got["distances"][0])]
 
-    def _pages(self, collection: Any, include: list[str]) -> Iterator[tuple[list, list, list]]:
+    def passage_vectors(self) -> tuple[list[str], np.ndarray]:
+        """Every passage row's id and vector (any version): what the dense search is measured against."""
+        ids: list[str] = []
+        pieces: list[np.ndarray] = []
+        for page in self._pages(self.passages, ["embeddings"]):
+            ids += page["ids"]
+            pieces.append(np.asarray(page["embeddings"], np.float32))
+        return ids, np.concatenate(pieces) if pieces else np.zeros((0, 0), np.float32)
+
+    def _pages(self, collection: Any, include: list[str]) -> Iterator[dict[str, Any]]:
+        """The collection's rows, `PAGE` at a time: each page as Chroma's `get` returns it."""
         offset = 0
         while True:
             with self._reading():
                 got = collection.get(limit=PAGE, offset=offset, include=include)
             if not got["ids"]:
                 return
-            yield got["ids"], got.get("metadatas") or [], got.get("documents") or []
+            yield got
             offset += len(got["ids"])
 
     # -- writing -------------------------------------------------------------

@@ -10,8 +10,9 @@ one-letter Arabic abbreviation:
 - an era after a year when more of it follows ("500 ق.م،", "500ق.م", "ق. م"); the era's last
   letter, alone or after the rest ("عام 2015 م. كما", "300 ق.م. وبعده"), may end a sentence.
 Nor is the period of a Latin letter spelled in Arabic, in a name read letter by letter ("سي. إن.
-إن.", "بي.بي.سي", "إتش. إس. بي. سي"): two or more such letters, each with its period but maybe the
-last; after the last period, a sentence ends only if a plain sentence opener follows.
+إن.", "بي.بي.سي", "إتش. إس. بي. سي"): two or more such letters with their periods, and maybe one
+more without ("جي. بي مورغان" stays split: "في. إن" is more often two sentences); after the last
+period, a sentence ends only if a plain sentence opener follows.
 """
 
 from __future__ import annotations
@@ -38,14 +39,16 @@ _LETTER_NAMES = frozenset(normalize(name) for name in (
     "إيه", "أيه", "بي", "سي", "دي", "إي", "أي", "آي", "إف", "جي", "إتش", "جيه", "كيه", "كي", "إل", "إم", "إن",
     "أو", "كيو", "آر", "إس", "تي", "يو", "في", "دبليو", "إكس", "واي", "زد"))
 _LONGEST_LETTER_NAME = max(map(len, _LETTER_NAMES))
-# Words that start a sentence and are no name: after "المجموعة أ." or "فيتامين د." (normalised:
-# so not "إن", which is then also "أن", the "that" after a name: "ذكرت بي. بي. سي. أن").
+# Words that start a sentence and are no name: after "المجموعة أ." or "فيتامين د." (normalised; "إن"
+# as written, `_HAMZA_OPENERS`: normalised it is also "أن", the "that" after a name, "ذكرت بي. بي. سي. أن").
 _SENTENCE_OPENERS = frozenset(normalize(word) for word in (
     "و", "ف", "كما", "كذلك", "وكذلك", "لكن", "ولكن", "ثم", "بينما", "فيما", "وفيما", "أما", "وأما", "إذ", "حيث",
     "قد", "وقد", "فقد", "لقد", "ولقد", "هذا", "وهذا", "هذه", "وهذه", "ذلك", "وذلك", "هو", "وهو", "هي", "وهي",
     "في", "وفي", "من", "ومن", "بعد", "وبعد", "كان", "وكان", "كانت", "وكانت", "تم", "وتم",
     "قال", "وقال", "قالت", "وقالت", "أضاف", "وأضاف", "أكد", "وأكد", "أوضح", "وأوضح", "أشار", "وأشار",
     "يعد", "ويعد", "تعد", "وتعد", "يأتي", "ويأتي", "تأتي", "وتأتي", "أيضا"))
+_HAMZA_OPENERS = frozenset(("إن", "وإن"))
+_MARKS_AND_TATWEEL = re.compile(f"[{MARKS}{TATWEEL}]+")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -102,7 +105,12 @@ def _is_arabic_abbreviation(text: str, i: int, floor: int) -> bool:
     if j >= floor and text[j].isdigit():  # an era: it goes on, or the sentence ends with it
         return _ONE_LETTER_AFTER.match(text, i + 1) is not None
     following = _NEXT_WORD.search(text, i + 1, i + 40)
-    return following is None or normalize(following.group()) not in _SENTENCE_OPENERS
+    return following is None or not _opens_sentence(following.group())
+
+
+def _opens_sentence(word: str) -> bool:
+    """Whether `word` plainly starts a sentence (`_SENTENCE_OPENERS`, `_HAMZA_OPENERS`)."""
+    return normalize(word) in _SENTENCE_OPENERS or _MARKS_AND_TATWEEL.sub("", word) in _HAMZA_OPENERS
 
 
 def _is_spelled_initial(text: str, i: int, floor: int) -> bool:
@@ -111,12 +119,11 @@ def _is_spelled_initial(text: str, i: int, floor: int) -> bool:
     if text[i] != "." or (start := _letter_name_before(text, i, floor)) is None:
         return False
     following = _NEXT_WORD.search(text, i + 1, i + 40)
-    after = normalize(following.group()) if following else ""
-    if following and after in _LETTER_NAMES and text.startswith(".", following.end()):  # "سي. إن."
-        return True
+    if following and normalize(following.group()) in _LETTER_NAMES and text.startswith(".", following.end()):
+        return True  # "سي. إن."
     j = _previous(text, start, floor)
     chained = j >= floor and text[j] == "." and _letter_name_before(text, j, floor) is not None
-    return chained and after not in _SENTENCE_OPENERS
+    return chained and not (following and _opens_sentence(following.group()))
 
 
 def _letter_name_before(text: str, end: int, floor: int) -> int | None:
