@@ -48,7 +48,6 @@ _SENTENCE_OPENERS = frozenset(normalize(word) for word in (
     "قال", "وقال", "قالت", "وقالت", "أضاف", "وأضاف", "أكد", "وأكد", "أوضح", "وأوضح", "أشار", "وأشار",
     "يعد", "ويعد", "تعد", "وتعد", "يأتي", "ويأتي", "تأتي", "وتأتي", "أيضا"))
 _HAMZA_OPENERS = frozenset(("إن", "وإن"))
-_MARKS_AND_TATWEEL = re.compile(f"[{MARKS}{TATWEEL}]+")
 
 
 def sentence_spans(text: str) -> list[tuple[int, int]]:
@@ -110,7 +109,7 @@ def _is_arabic_abbreviation(text: str, i: int, floor: int) -> bool:
 
 def _opens_sentence(word: str) -> bool:
     """Whether `word` plainly starts a sentence (`_SENTENCE_OPENERS`, `_HAMZA_OPENERS`)."""
-    return normalize(word) in _SENTENCE_OPENERS or _MARKS_AND_TATWEEL.sub("", word) in _HAMZA_OPENERS
+    return normalize(word) in _SENTENCE_OPENERS or _MARK.sub("", word) in _HAMZA_OPENERS
 
 
 def _is_spelled_initial(text: str, i: int, floor: int) -> bool:
