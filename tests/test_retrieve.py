@@ -17,6 +17,16 @@ def test_relative_score_fusion_normalises_each_signal_and_sums() -> None:
     assert fused == pytest.approx({"a": 1.0, "b": 0.5, "c": 1.0})
 
 
+def test_a_text_in_another_language_with_latin_words_the_question_lacks_is_told_apart() -> None:
+    from app.retrieve import has_foreign_latin, latin_words
+
+    asked = latin_words("What did the ABC report say about the forum?")
+    assert has_foreign_latin(asked, "en", "قالت شبكة XYZ إن المنتدى انطلق", "ar")
+    assert not has_foreign_latin(asked, "en", "قالت شبكة abc إن المنتدى انطلق", "ar")  # the question's own
+    assert not has_foreign_latin(asked, "en", "قالت الشبكة إن المنتدى انطلق", "ar")  # no Latin word
+    assert not has_foreign_latin(latin_words("ماذا قالت شبكة ABC؟"), "ar", "قالت شبكة XYZ", "ar")  # one language
+
+
 def test_a_signal_with_one_score_counts_fully() -> None:
     assert relative_score_fusion([{"a": 3.0}, {"a": 0.1, "b": 0.2}]) == {"a": 1.0, "b": 1.0}
 
