@@ -17,6 +17,8 @@ def test_every_setting_is_documented_in_the_env_example():
     ("NEWSQA_TOP_K", "abc"), ("NEWSQA_LLM_TIMEOUT", "0"), ("NEWSQA_RETRIEVAL", "magic"),
     ("SLACK_BOT_TOKEN", "xoxp-user"), ("SLACK_APP_TOKEN", "xapp- 1"), ("SLACK_API_URL", "slack.com/api"),
     ("NEWSQA_TODAY", "yesterday"), ("NEWSQA_TODAY", "2025-02-30"), ("NEWSQA_TODAY", "9" * 5000),
+    ("NEWSQA_HNSW_EF_SEARCH", "0"), ("NEWSQA_HNSW_EF_SEARCH", "-5"), ("NEWSQA_HNSW_EF_SEARCH", "9" * 40),
+    ("NEWSQA_HNSW_EF_SEARCH", "wide"),
 ])
 def test_a_bad_value_is_one_line_naming_its_variable(monkeypatch, variable, value):
     monkeypatch.setenv(variable, value)

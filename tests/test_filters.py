@@ -65,6 +65,9 @@ def test_filters_become_one_chroma_where():
                                                                               {"day": {"$lte": 20241231}}]}
     assert parse_filters("2024", "2025").chroma_where() == {"$and": [{"day": {"$gte": 20240101}},
                                                                       {"day": {"$lte": 20251231}}]}
+    # The widest period a request may send costs a range, not a list of its days.
+    assert parse_filters("0001-01-01", "9999-12-31").chroma_where() == {"$and": [{"day": {"$gte": 10101}},
+                                                                              {"day": {"$lte": 99991231}}]}
     # Ends the wrong way round (parse_filters refuses them; the dataclass may be built so) match nothing.
     assert Filters(date(2024, 3, 2), date(2024, 3, 1)).chroma_where() == {"$and": [{"day": {"$gte": 20240302}},
                                                                                  {"day": {"$lte": 20240301}}]}

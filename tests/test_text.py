@@ -103,3 +103,11 @@ def test_sentences_keep_one_letter_arabic_abbreviations():
 ])
 def test_sentences_tell_an_abbreviation_from_an_end(text, expected):
     assert split_sentences(text) == expected
+
+
+@pytest.mark.parametrize("unit", ["بي. ", "بي.", "سي. إن. ", "في. " + " " * 30])
+def test_a_megabyte_of_spelled_letters_is_one_sentence(unit):
+    """An upload of nothing but spelled letters: every period joins the chain (and a splitter that
+    looked back over the chain for each period would not finish)."""
+    text = unit * (1_000_000 // len(unit))
+    assert split_sentences(text) == [text.strip()]
