@@ -68,9 +68,9 @@ class Filters:
     def chroma_where(self) -> dict[str, Any] | None:
         """The filters as a Chroma `where` on passage metadata (`day`, `publisher`, `source`)."""
         clauses: list[dict[str, Any]] = []
-        if self.since and self.until and 0 <= (self.until - self.since).days < MAX_LISTED_DAYS:
+        if self.since and self.until and 0 <= (span := (self.until - self.since).days) < MAX_LISTED_DAYS:
             clauses.append({"day": {"$in": [day_number((self.since + timedelta(days=n)).isoformat())
-                                            for n in range((self.until - self.since).days + 1)]}})
+                                            for n in range(span + 1)]}})
         elif self.days:
             clauses += [{"day": {"$gte": self.days[0]}}, {"day": {"$lte": self.days[1]}}]
         if self.publishers:
